@@ -1,0 +1,30 @@
+"""Writing summaries to files: atomically, and never over an input."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+
+
+def output_path(output_dir: Path, relpath: PurePosixPath, fmt: str) -> Path:
+    """Mirror the input's relative path; JSON formats get a `.json` suffix added."""
+    path = output_dir.joinpath(*relpath.parts)
+    if fmt in ("json", "jsonl"):
+        path = path.with_name(path.name + ".json")
+    return path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder and rename, so no half-written file ever exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

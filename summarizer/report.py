@@ -1,0 +1,110 @@
+"""The numbers of a run and their renderings: text, JSON, JSON lines, Markdown, rich table.
+
+Renderers are pure (result in, string out) so the CLI decides where each string goes: summaries
+to stdout or files, the report table to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One document's outcome. `error` set means it failed and `summary` is empty."""
+
+    source: str
+    summary: str
+    input_tokens: int
+    summary_tokens: int
+    chunks: int
+    model: str
+    device: str
+    seconds: float
+    levels: int = 1
+    error: str | None = None
+    warning: str | None = None
+
+    @property
+    def compression_ratio(self) -> float | None:
+        """input_tokens / summary_tokens; None when the summary is empty (nothing to divide by)."""
+        if self.summary_tokens == 0:
+            return None
+        return self.input_tokens / self.summary_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        ratio = self.compression_ratio
+        data: dict[str, Any] = {
+            "source": self.source,
+            "summary": self.summary,
+            "input_tokens": self.input_tokens,
+            "summary_tokens": self.summary_tokens,
+            "compression_ratio": round(ratio, 3) if ratio is not None else None,
+            "chunks": self.chunks,
+            "levels": self.levels,
+            "model": self.model,
+            "device": self.device,
+            "seconds": round(self.seconds, 3),
+        }
+        if self.error is not None:
+            data["error"] = self.error
+        if self.warning is not None:
+            data["warning"] = self.warning
+        return data
+
+
+def render(summary: Summary, fmt: str, *, with_header: bool = False) -> str:
+    """One document as it appears on stdout or in its output file."""
+    if fmt == "json":
+        return json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return json.dumps(summary.to_dict(), ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        return f"## {summary.source}\n\n{summary.summary}\n\n"
+    if with_header:
+        return f"==> {summary.source} <==\n{summary.summary}\n\n"
+    return summary.summary + "\n"
+
+
+def render_json_list(summaries: Sequence[Summary]) -> str:
+    return json.dumps([s.to_dict() for s in summaries], ensure_ascii=False, indent=2) + "\n"
+
+
+def format_ratio(ratio: float | None) -> str:
+    return f"{ratio:.1f}x" if ratio is not None else "n/a"
+
+
+def report_table(summaries: Sequence[Summary], wall_seconds: float):
+    """A rich Table: per document tokens in/out, ratio, chunks, time and output tokens/s."""
+    from rich.table import Table
+
+    table = Table(title="summarize report", title_justify="left", show_footer=len(summaries) > 1)
+    done = [s for s in summaries if s.error is None]
+    total_in = sum(s.input_tokens for s in done)
+    total_out = sum(s.summary_tokens for s in done)
+    columns = [
+        ("source", "total", "left"),
+        ("tokens in", str(total_in), "right"),
+        ("tokens out", str(total_out), "right"),
+        ("ratio", format_ratio(total_in / total_out if total_out else None), "right"),
+        ("chunks", str(sum(s.chunks for s in done)), "right"),
+        ("seconds", f"{wall_seconds:.2f}", "right"),
+        ("out tok/s", _rate(total_out, wall_seconds), "right"),
+    ]
+    for header, footer, justify in columns:
+        table.add_column(header, footer=footer, justify=justify, overflow="fold")
+    for s in summaries:
+        if s.error is not None:
+            table.add_row(s.source, "-", "-", "failed", "-", "-", "-", style="red")
+            continue
+        table.add_row(
+            s.source, str(s.input_tokens), str(s.summary_tokens), format_ratio(s.compression_ratio),
+            str(s.chunks), f"{s.seconds:.2f}", _rate(s.summary_tokens, s.seconds),
+        )
+    return table
+
+
+def _rate(tokens: int, seconds: float) -> str:
+    return f"{tokens / seconds:.1f}" if seconds > 0 else "-"

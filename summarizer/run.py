@@ -1,0 +1,168 @@
+"""One `summarize` invocation at the edges: inputs in, model loaded, summaries out.
+
+This is where side effects live: reading stdin, writing stdout and output files, drawing
+progress and the report on stderr, and turning failures into exit codes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from .config import ConfigError, build_settings
+from .inputs import DEFAULT_GLOBS, Collected, collect
+from .outputs import output_path, write_atomic
+from .report import Summary, render, render_json_list, report_table
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Request:
+    paths: tuple[str, ...]
+    layers: tuple[Mapping[str, Any], ...]
+    fmt: str = "text"
+    output_dir: Path | None = None
+    globs: tuple[str, ...] | None = None
+    quiet: bool = False
+
+
+def _say(message: str) -> None:
+    print(f"summarize: {message}", file=sys.stderr, flush=True)
+
+
+def _error(message: str) -> None:
+    _say(f"error: {message}")
+
+
+def _plan_outputs(request: Request, collected: Collected) -> dict[int, Path] | None:
+    """Where each document's summary goes; None (after an error) if that would clobber a file."""
+    if request.output_dir is None:
+        return {}
+    if request.output_dir.exists() and not request.output_dir.is_dir():
+        _error(f"--output-dir {request.output_dir} exists and is not a folder")
+        return None
+    inputs = {Path(d.source).resolve() for d in collected.documents if d.source != "-"}
+    targets: dict[int, Path] = {}
+    seen: dict[Path, str] = {}
+    for index, document in enumerate(collected.documents):
+        target = output_path(request.output_dir, document.relpath, request.fmt)
+        resolved = target.resolve()
+        if resolved in inputs:
+            _error(f"writing the summary of {document.source} to {target} would overwrite an input; "
+                   "choose another --output-dir")
+            return None
+        if resolved in seen:
+            _error(f"{document.source} and {seen[resolved]} would both be written to {target}; "
+                   "summarize them in separate runs")
+            return None
+        seen[resolved] = document.source
+        targets[index] = target
+    return targets
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Any]:
+    """A transient rich progress bar on stderr, or a no-op callback."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("summarizing"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("chunks", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def execute(request: Request) -> int:
+    """Run a request; returns the exit code (0 all done, 1 something failed, 2 usage)."""
+    collected = collect(request.paths, request.globs or DEFAULT_GLOBS)
+    for problem in collected.skipped:
+        _say(f"note: {problem.source}: {problem.message}")
+    for problem in collected.errors:
+        _error(f"{problem.source}: {problem.message}")
+    targets = _plan_outputs(request, collected)
+    if targets is None:
+        return EXIT_USAGE
+    if not collected.documents:
+        if not collected.errors:
+            _error("nothing to summarize")
+        return EXIT_FAILED
+
+    from .device import DeviceError, resolve
+    from .pipeline import ModelLoadError, Summarizer, load_model
+
+    try:
+        user = build_settings(*request.layers)
+        placement = resolve(user.device, user.dtype)
+    except (ConfigError, DeviceError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    try:
+        loaded = load_model(user.model, placement)
+    except ModelLoadError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    try:
+        settings = build_settings(loaded.task_defaults, *request.layers)
+        summarizer = Summarizer(loaded, settings)
+    except (ConfigError, ValueError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+
+    several = len(collected.documents) > 1
+    results: list[Summary] = []
+    started = time.perf_counter()
+    ok = not collected.errors
+    finished: dict[int, Summary] = {}
+    try:
+        with _progress(not request.quiet) as progress:
+            for index, result in summarizer.run(collected.documents, progress):
+                finished[index] = result
+                results.append(result)
+                if result.error is not None:
+                    ok = False
+                    _error(f"{result.source}: {result.error}")
+                    if request.fmt != "jsonl" or targets:
+                        continue
+                elif result.warning:
+                    _say(f"warning: {result.source}: {result.warning}")
+                if targets:
+                    write_atomic(targets[index], render(result, "json" if request.fmt == "jsonl" else request.fmt))
+                elif request.fmt != "json":
+                    sys.stdout.write(render(result, request.fmt, with_header=several))
+                    sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`summarize dir | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except OSError as exc:
+        _error(f"cannot write output: {exc}")
+        return EXIT_FAILED
+    wall = time.perf_counter() - started
+
+    if request.fmt == "json" and not targets:
+        ordered = [finished[i] for i in sorted(finished)]
+        sys.stdout.write(render(ordered[0], "json") if not several else render_json_list(ordered))
+    if not request.quiet and request.fmt in ("text", "markdown") and results:
+        from rich.console import Console
+
+        Console(stderr=True).print(report_table(results, wall))
+    return EXIT_OK if ok else EXIT_FAILED
+

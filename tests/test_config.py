@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from summarizer.config import ConfigError, build_settings, load_toml, model_defaults
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+@pytest.mark.parametrize("preset", ["default", "brief", "detailed"])
+def test_shipped_presets_load(preset):
+    settings = build_settings(load_toml(CONFIGS / f"{preset}.toml"))
+    assert settings.generation.max_length >= settings.generation.min_length
+
+
+def test_precedence_defaults_model_toml_flags():
+    model = model_defaults({"summarization": {"max_length": 200, "num_beams": 4, "prefix": "summarize: ", "foo": 1}})
+    assert "foo" not in model
+    toml = {"num_beams": 2, "max_length": 60}
+    flags = {"max_length": 30, "num_beams": None}
+    settings = build_settings(model, toml, flags)
+    assert settings.generation.max_length == 30  # flag
+    assert settings.generation.num_beams == 2  # TOML (flag not given)
+    assert settings.generation.prefix == "summarize: "  # model
+    assert settings.generation.top_p == 1.0  # built-in
+
+
+def test_sampling_kwargs_only_when_sampling():
+    greedy = build_settings({}).generation.generate_kwargs()
+    assert greedy["do_sample"] is False and greedy["temperature"] is None
+    sampled = build_settings({"temperature": 0.7, "top_k": 10}).generation.generate_kwargs()
+    assert sampled["do_sample"] is True and sampled["temperature"] == 0.7 and sampled["top_k"] == 10
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [{"max_length": 0}, {"min_length": -1}, {"top_k": -1}, {"repetition_penalty": 0}, {"batch_size": 0},
+     {"max_length": True}, {"device": "tpu"}, {"attention": "flash"}, {"chunk_size": 4}, {"prefix": 3}],
+)
+def test_invalid_values_are_refused(layer):
+    with pytest.raises(ConfigError):
+        build_settings(layer)
+
+
+def test_toml_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("max_length = [", encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.toml"):
+        load_toml(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_toml(tmp_path / "missing.toml")
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("colour = 'blue'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="colour"):
+        load_toml(unknown)

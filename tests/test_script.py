@@ -1,0 +1,38 @@
+"""The installed `summarize` script, run as a user runs it: a real process, real pipes."""
+
+from __future__ import annotations
+
+import os
+import pty
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = shutil.which("summarize", path=os.path.dirname(sys.executable)) or shutil.which("summarize")
+
+
+@pytest.mark.skipif(SCRIPT is None, reason="summarize script not installed (pip install -e .)")
+def test_piped_stdin_through_the_installed_script(tiny_model_dir, samples_dir):
+    text = (samples_dir / "short.txt").read_text(encoding="utf-8")
+    proc = subprocess.run(
+        [SCRIPT, "--model", str(tiny_model_dir), "--format", "jsonl"],
+        input=text, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"source": "-"' in proc.stdout
+    assert proc.stdout.count("\n") == 1, "stdout carries only the one JSON line"
+
+
+def test_python_dash_m_and_a_terminal_with_no_input():
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "summarizer"], stdin=secondary, capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert proc.returncode == 2
+    assert "no input" in proc.stderr

@@ -1,0 +1,60 @@
+"""Build a tiny random-weight T5 checkpoint on disk, the way a user's `--model DIR` looks.
+
+A SentencePiece tokenizer is trained on the texts in samples/ and a small T5Config gets the
+same `task_specific_params["summarization"]` shape as t5-small's. Both are written with
+`save_pretrained`, so tests load them only through the product's real loading path.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+WINDOW = 128
+TASK_PARAMS = {
+    "prefix": "summarize: ",
+    "max_length": 16,
+    "min_length": 4,
+    "num_beams": 1,
+    "no_repeat_ngram_size": 2,
+}
+
+
+def _sample_lines() -> list[str]:
+    lines: list[str] = []
+    for path in sorted(SAMPLES.rglob("*")):
+        if path.suffix in (".txt", ".md"):
+            lines.extend(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    lines.append("summarize: ")
+    return lines
+
+
+def build_tiny_t5(out_dir: Path, *, vocab_size: int = 400, seed: int = 0) -> Path:
+    import sentencepiece as spm
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
+
+    proto = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(_sample_lines()), model_writer=proto, vocab_size=vocab_size,
+        model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
+        pad_piece="<pad>", eos_piece="</s>", unk_piece="<unk>", character_coverage=1.0,
+        minloglevel=2, num_threads=1,
+    )
+    processor = spm.SentencePieceProcessor(model_proto=proto.getvalue())
+    vocab = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(processor.get_piece_size())]
+    tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=WINDOW)
+
+    config = T5Config(
+        vocab_size=len(vocab), d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
+        num_decoder_layers=2, relative_attention_num_buckets=8, relative_attention_max_distance=32,
+        dropout_rate=0.0, decoder_start_token_id=0, pad_token_id=0, eos_token_id=1,
+        task_specific_params={"summarization": dict(TASK_PARAMS)},
+    )
+    torch.manual_seed(seed)
+    model = T5ForConditionalGeneration(config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(out_dir)
+    model.save_pretrained(out_dir)
+    return out_dir
