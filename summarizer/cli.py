@@ -150,5 +150,43 @@ def summarize_command(
     raise typer.Exit(execute(request))
 
 
+@app.command("compare-attention", help="Compare the from-scratch attention with the library's on one model.")
+def compare_attention_command(
+    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Hub id or local folder."),
+    tokens: int = typer.Option(512, min=1, help="Input tokens per sequence."),
+    batch: int = typer.Option(1, min=1, help="Sequences per batch (padded to different lengths)."),
+    new_tokens: int = typer.Option(64, min=1, help="Generated tokens, forced (min = max)."),
+    repeats: int = typer.Option(3, min=1, help="Timed runs per implementation (median)."),
+    device: DeviceChoice = typer.Option(DeviceChoice.auto, help="Where to run."),
+    dtype: DtypeChoice = typer.Option(DtypeChoice.auto, help="Precision."),
+    output_format: Format = typer.Option(Format.text, "--format", "-f", help="text (a table) or json."),
+) -> None:
+    from .run import CompareRequest, execute_compare
+
+    raise typer.Exit(execute_compare(CompareRequest(
+        model=model, device=device.value, dtype=dtype.value, tokens=tokens, batch=batch,
+        new_tokens=new_tokens, repeats=repeats, fmt="json" if output_format in (Format.json, Format.jsonl) else "text",
+    )))
+
+
+@app.command("attention-map", help="Show which source tokens the summary attended to (decoder cross-attention).")
+def attention_map_command(
+    path: str = typer.Argument(..., help="A text file, or - for stdin."),
+    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Hub id or local folder."),
+    layer: Optional[int] = typer.Option(None, help="Decoder layer, 0-based. (default: the last)"),
+    head: Optional[int] = typer.Option(None, help="One head, 0-based. (default: mean over heads)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write a heatmap PNG (needs matplotlib: pip install 'summarizer\\[plot]')."),
+    max_length: int = typer.Option(32, min=1, help="Most summary tokens."),
+    device: DeviceChoice = typer.Option(DeviceChoice.auto, help="Where to run."),
+    dtype: DtypeChoice = typer.Option(DtypeChoice.auto, help="Precision."),
+) -> None:
+    from .run import MapRequest, execute_attention_map
+
+    raise typer.Exit(execute_attention_map(MapRequest(
+        path=path, model=model, layer=layer, head=head, out=out, max_length=max_length,
+        device=device.value, dtype=dtype.value,
+    )))
+
+
 def main() -> None:
     app(prog_name="summarize")

@@ -81,6 +81,11 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
+def _looks_like_path(name: str) -> bool:
+    """Hub ids are `name` or `org/name`; anything else is meant as a folder."""
+    return Path(name).expanduser().exists() or name.startswith(("/", ".", "~")) or name.count("/") > 1
+
+
 def load_model(name: str, placement: Placement | None = None) -> LoadedModel:
     """Load tokenizer and seq2seq model from a folder or a hub id (cache first, then the hub)."""
     placement = placement or resolve()
@@ -89,7 +94,7 @@ def load_model(name: str, placement: Placement | None = None) -> LoadedModel:
 
     path = Path(name).expanduser()
     is_dir = path.is_dir()
-    if not is_dir and (path.exists() or name.startswith(("/", ".", "~")) or os.sep in name.strip("/").replace("/", "", 1)):
+    if not is_dir and _looks_like_path(name):
         raise ModelLoadError(f"cannot load model {name!r}: no such folder -- pass --model DIR with a saved checkpoint, or a hub id like {'google-t5/t5-small'!r}")
     if is_dir and not (path / "config.json").is_file():
         raise ModelLoadError(

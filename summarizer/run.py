@@ -6,6 +6,7 @@ progress and the report on stderr, and turning failures into exit codes.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -87,6 +88,23 @@ def _progress(enabled: bool) -> Iterator[Any]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+def _load(model: str, device: str, dtype: str):
+    """The loaded model, or the exit code after saying in one line why it could not load."""
+    from .device import DeviceError, resolve
+    from .pipeline import ModelLoadError, load_model
+
+    try:
+        placement = resolve(device, dtype)
+    except DeviceError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    try:
+        return load_model(model, placement)
+    except ModelLoadError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+
+
 def execute(request: Request) -> int:
     """Run a request; returns the exit code (0 all done, 1 something failed, 2 usage)."""
     collected = collect(request.paths, request.globs or DEFAULT_GLOBS)
@@ -102,20 +120,12 @@ def execute(request: Request) -> int:
             _error("nothing to summarize")
         return EXIT_FAILED
 
-    from .device import DeviceError, resolve
-    from .pipeline import ModelLoadError, Summarizer, load_model
+    from .pipeline import Summarizer
 
-    try:
-        user = build_settings(*request.layers)
-        placement = resolve(user.device, user.dtype)
-    except (ConfigError, DeviceError) as exc:
-        _error(str(exc))
-        return EXIT_USAGE
-    try:
-        loaded = load_model(user.model, placement)
-    except ModelLoadError as exc:
-        _error(str(exc))
-        return EXIT_FAILED
+    user = build_settings(*request.layers)
+    loaded = _load(user.model, user.device, user.dtype)
+    if isinstance(loaded, int):
+        return loaded
     try:
         settings = build_settings(loaded.task_defaults, *request.layers)
         summarizer = Summarizer(loaded, settings)
@@ -166,3 +176,90 @@ def execute(request: Request) -> int:
         Console(stderr=True).print(report_table(results, wall))
     return EXIT_OK if ok else EXIT_FAILED
 
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    model: str
+    device: str = "auto"
+    dtype: str = "auto"
+    tokens: int = 512
+    batch: int = 1
+    new_tokens: int = 64
+    repeats: int = 3
+    fmt: str = "text"
+
+
+def execute_compare(request: CompareRequest) -> int:
+    """`summarize compare-attention`: JSON or a table on stdout (the comparison is the output)."""
+    loaded = _load(request.model, request.device, request.dtype)
+    if isinstance(loaded, int):
+        return loaded
+    from .compare import compare_attention, render_comparison
+
+    result = compare_attention(
+        loaded.model, loaded.tokenizer, tokens=request.tokens, batch=request.batch,
+        new_tokens=request.new_tokens, model_name=request.model, repeats=request.repeats,
+    )
+    if request.fmt == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    else:
+        from rich.console import Console
+
+        render_comparison(result, Console())
+    return EXIT_OK if result["tokens_identical"] else EXIT_FAILED
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    path: str
+    model: str
+    layer: int | None = None
+    head: int | None = None
+    out: Path | None = None
+    max_length: int = 32
+    device: str = "auto"
+    dtype: str = "auto"
+
+
+def execute_attention_map(request: MapRequest) -> int:
+    """`summarize attention-map`: a PNG with --out, else a terminal rendering on stdout."""
+    collected = collect([request.path])
+    for problem in collected.errors:
+        _error(f"{problem.source}: {problem.message}")
+    if not collected.documents:
+        return EXIT_FAILED
+    document = collected.documents[0]
+    if not document.text.strip():
+        _error(f"{document.source}: empty input, nothing to summarize")
+        return EXIT_FAILED
+    if request.out is not None and request.out.resolve() == Path(request.path).resolve():
+        _error("--out would overwrite the input")
+        return EXIT_USAGE
+    loaded = _load(request.model, request.device, request.dtype)
+    if isinstance(loaded, int):
+        return loaded
+    from .attention_map import cross_attention_map, render_terminal, save_png
+
+    defaults = loaded.task_defaults
+    try:
+        amap = cross_attention_map(
+            loaded.model, loaded.tokenizer, document.text, prefix=defaults.get("prefix", ""),
+            layer=request.layer, head=request.head, max_new_tokens=request.max_length,
+            no_repeat_ngram_size=defaults.get("no_repeat_ngram_size", 0),
+        )
+    except ValueError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    if request.out is None:
+        from rich.console import Console
+
+        render_terminal(amap, Console())
+        return EXIT_OK
+    try:
+        save_png(amap, request.out)
+    except (ImportError, RuntimeError) as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    _say(f"wrote {request.out}")
+    return EXIT_OK

@@ -30,7 +30,15 @@ def _sample_lines() -> list[str]:
     return lines
 
 
-def build_tiny_t5(out_dir: Path, *, vocab_size: int = 400, seed: int = 0) -> Path:
+# A random model with t5-small's exact shape, for speed work (speed depends on shape, not weights).
+T5_SMALL_SHAPE = dict(
+    vocab_size=32128, d_model=512, d_ff=2048, d_kv=64, num_heads=8, num_layers=6,
+    num_decoder_layers=6, relative_attention_num_buckets=32, relative_attention_max_distance=128,
+)
+
+
+def build_tiny_t5(out_dir: Path, *, vocab_size: int = 400, seed: int = 0, shape: dict | None = None, window: int = WINDOW) -> Path:
+    """Write tokenizer + random-weight model to `out_dir`; `shape` overrides the tiny T5Config."""
     import sentencepiece as spm
     import torch
     from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
@@ -44,13 +52,15 @@ def build_tiny_t5(out_dir: Path, *, vocab_size: int = 400, seed: int = 0) -> Pat
     )
     processor = spm.SentencePieceProcessor(model_proto=proto.getvalue())
     vocab = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(processor.get_piece_size())]
-    tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=WINDOW)
+    tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=window)
 
-    config = T5Config(
+    dims = dict(
         vocab_size=len(vocab), d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
         num_decoder_layers=2, relative_attention_num_buckets=8, relative_attention_max_distance=32,
-        dropout_rate=0.0, decoder_start_token_id=0, pad_token_id=0, eos_token_id=1,
-        task_specific_params={"summarization": dict(TASK_PARAMS)},
+    )
+    config = T5Config(
+        **{**dims, **(shape or {})}, dropout_rate=0.0, decoder_start_token_id=0, pad_token_id=0,
+        eos_token_id=1, task_specific_params={"summarization": dict(TASK_PARAMS)},
     )
     torch.manual_seed(seed)
     model = T5ForConditionalGeneration(config)
@@ -58,3 +68,11 @@ def build_tiny_t5(out_dir: Path, *, vocab_size: int = 400, seed: int = 0) -> Pat
     tokenizer.save_pretrained(out_dir)
     model.save_pretrained(out_dir)
     return out_dir
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python tests/tiny_t5.py OUT_DIR")
+    print(build_tiny_t5(Path(sys.argv[1])))

@@ -1,0 +1,132 @@
+"""Time generate() with the scratch attention against the library's eager and sdpa paths.
+
+A random-weight model with t5-small's exact shape (no download), `--tokens` input tokens
+(padded rows when batch > 1), exactly `--new-tokens` output tokens (min = max new tokens),
+greedy. Each implementation gets a warm-up run, then `--repeats` timed runs, interleaved
+(hf, scratch, sdpa, hf, ...) so that a busy machine slows all three alike; the table shows
+medians and the ratio to hf measured in the same run. At batch 1 generate() time goes
+mostly to the 64 decoder steps, where attention is a small share; the encoder forward
+(one pass over all input tokens, 512 x 512 scores per head) is timed too, as that is where
+attention's cost shows.
+
+    python benchmarks/bench_attention.py                  # batch 1 and 8, 3 repeats
+    python benchmarks/bench_attention.py --batch 1 --repeats 5 --threads 2 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from rich.console import Console
+from rich.table import Table
+from transformers import T5Config, T5ForConditionalGeneration
+
+from summarizer.compare import IMPLEMENTATIONS, make_inputs, running
+
+T5_SMALL = dict(vocab_size=32128, d_model=512, d_ff=2048, d_kv=64, num_heads=8, num_layers=6, num_decoder_layers=6)
+
+
+def build_model(seed: int) -> T5ForConditionalGeneration:
+    torch.manual_seed(seed)
+    config = T5Config(**T5_SMALL, dropout_rate=0.0, decoder_start_token_id=0)
+    return T5ForConditionalGeneration(config).eval()
+
+
+def bench_batch(model, batch: int, tokens: int, new_tokens: int, repeats: int, seed: int) -> dict:
+    """Median generate() and encoder-forward seconds per implementation for one batch size."""
+    inputs = make_inputs(model, None, tokens, batch, new_tokens, seed)
+    prompt = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
+
+    def generate():
+        return model.generate(
+            **prompt, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, num_beams=1
+        )
+
+    def encode():
+        with torch.no_grad():
+            return model.encoder(**prompt)
+
+    def seconds(run) -> float:
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start
+
+    ids = {}
+    times = {impl: [] for impl in IMPLEMENTATIONS}
+    encoder_times = {impl: [] for impl in IMPLEMENTATIONS}
+    for impl in IMPLEMENTATIONS:
+        with running(model, impl):
+            ids[impl] = generate()  # warm-up
+    for _ in range(repeats):
+        for impl in IMPLEMENTATIONS:
+            with running(model, impl):
+                times[impl].append(seconds(generate))
+                encoder_times[impl].append(seconds(encode))
+    median = {impl: statistics.median(runs) for impl, runs in times.items()}
+    encoder = {impl: statistics.median(runs) for impl, runs in encoder_times.items()}
+    return {
+        "batch": batch,
+        "seconds": {impl: round(median[impl], 4) for impl in IMPLEMENTATIONS},
+        "runs": {impl: [round(t, 4) for t in runs] for impl, runs in times.items()},
+        "scratch_over_hf": round(median["scratch"] / median["hf"], 3),
+        "sdpa_over_hf": round(median["sdpa"] / median["hf"], 3),
+        "encoder_seconds": {impl: round(encoder[impl], 4) for impl in IMPLEMENTATIONS},
+        "encoder_scratch_over_hf": round(encoder["scratch"] / encoder["hf"], 3),
+        "encoder_sdpa_over_hf": round(encoder["sdpa"] / encoder["hf"], 3),
+        "tokens_identical": torch.equal(ids["hf"], ids["scratch"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 8], help="batch sizes (default: 1 8)")
+    parser.add_argument("--tokens", type=int, default=512, help="input tokens per row (default: 512)")
+    parser.add_argument("--new-tokens", type=int, default=64, help="generated tokens, forced (default: 64)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per implementation (default: 3)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = build_model(args.seed)
+    results = [bench_batch(model, b, args.tokens, args.new_tokens, args.repeats, args.seed) for b in args.batch]
+    report = {
+        "model": "t5-small shape, random weights",
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "tokens": args.tokens,
+        "new_tokens": args.new_tokens,
+        "repeats": args.repeats,
+        "torch": torch.__version__,
+        "results": results,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+
+    table = Table(
+        title=f"t5-small shape: {args.tokens} tokens -> {args.new_tokens} new, greedy; "
+        f"median seconds of {args.repeats}, {report['threads']} threads; hf = library eager",
+        title_justify="left",
+    )
+    columns = ("batch", "timed", "hf", "scratch", "sdpa", "scratch/hf", "sdpa/hf", "same ids")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for r in results:
+        same = "yes" if r["tokens_identical"] else "no"
+        for label, s, prefix in (("generate", r["seconds"], ""), ("encoder", r["encoder_seconds"], "encoder_")):
+            table.add_row(
+                str(r["batch"]), label, f"{s['hf']:.3f}", f"{s['scratch']:.3f}", f"{s['sdpa']:.3f}",
+                f"{r[prefix + 'scratch_over_hf']:.3f}", f"{r[prefix + 'sdpa_over_hf']:.3f}", same,
+            )  # fmt: skip
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
