@@ -116,7 +116,7 @@ def summarize_command(
     prefix: Optional[str] = typer.Option(None, help='Task prefix, e.g. "summarize: ". (default: the model\'s own)', rich_help_panel=GENERATION),
     chunk_size: Optional[int] = typer.Option(None, help="Tokens per chunk, prefix included. (default: the model's window)", rich_help_panel=CHUNKING),
     chunk_overlap: Optional[int] = typer.Option(None, help="Tokens shared by consecutive chunks. (default: 0)", rich_help_panel=CHUNKING),
-    batch_size: Optional[int] = typer.Option(None, help="Chunks per generate() call. (default: 4 on CPU, 16 on GPU)", rich_help_panel=RUNTIME),
+    batch_size: Optional[int] = typer.Option(None, help="Chunks per generate() call. (default: 8 on CPU, 16 on GPU)", rich_help_panel=RUNTIME),
     device: Optional[DeviceChoice] = typer.Option(None, help="auto prefers CUDA, then MPS, then CPU. (default: auto)", rich_help_panel=RUNTIME),
     dtype: Optional[DtypeChoice] = typer.Option(None, help="auto: float32 on CPU, half precision on GPU. (default: auto)", rich_help_panel=RUNTIME),
     attention: Optional[AttentionChoice] = typer.Option(None, help="hf: the library's attention; scratch: this project's. (default: hf)", rich_help_panel=RUNTIME),

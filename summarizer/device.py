@@ -95,4 +95,4 @@ def resolve(device: str = "auto", dtype: str = "auto") -> Placement:
 
 def default_batch_size(device: str) -> int:
     """Small batches on CPU (cores, not padding, are the limit); larger ones keep a GPU busy."""
-    return 16 if device in ("cuda", "mps") else 4
+    return 16 if device in ("cuda", "mps") else 8
