@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from transformers.cache_utils import Cache, EncoderDecoderCache
 from transformers.models.t5.modeling_t5 import T5Attention
 
-ATTENTION_CHOICES = ("hf", "scratch")
+from .config import ATTENTION_CHOICES
 
 
 def relative_position_bucket(

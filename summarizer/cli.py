@@ -16,35 +16,22 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .config import DEFAULT_MODEL, ConfigError, build_settings, load_toml
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    jsonl = "jsonl"
-    markdown = "markdown"
+from .config import ATTENTION_CHOICES, DEFAULT_MODEL, FORMATS, ConfigError, build_settings, load_toml
+from .device import DEVICE_CHOICES, DTYPE_CHOICES
+from .run import EXIT_USAGE, error
 
 
-class DeviceChoice(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-    mps = "mps"
+
+def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """A str Enum for Typer, built from the tuple its module owns, so the two never drift."""
+    return Enum(name, {value: value for value in values}, type=str)
 
 
-class DtypeChoice(str, Enum):
-    auto = "auto"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-
-
-class AttentionChoice(str, Enum):
-    hf = "hf"
-    scratch = "scratch"
+Format = _choices("Format", FORMATS)
+DeviceChoice = _choices("DeviceChoice", DEVICE_CHOICES)
+DtypeChoice = _choices("DtypeChoice", DTYPE_CHOICES)
+AttentionChoice = _choices("AttentionChoice", ATTENTION_CHOICES)
+TableOrJson = _choices("TableOrJson", ("text", "json"))
 
 
 class DefaultToSummarize(TyperGroup):
@@ -69,13 +56,9 @@ RUNTIME = "Model and device"
 OUTPUT = "Input and output"
 
 
-def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    typer.echo(f"summarize: error: {message}", err=True)
+def fail(message: str, code: int) -> typer.Exit:
+    error(message)
     return typer.Exit(code)
-
-
-def note(message: str) -> None:
-    typer.echo(f"summarize: {message}", err=True)
 
 
 def _version(value: bool) -> None:
@@ -159,13 +142,13 @@ def compare_attention_command(
     repeats: int = typer.Option(3, min=1, help="Timed runs per implementation (median)."),
     device: DeviceChoice = typer.Option(DeviceChoice.auto, help="Where to run."),
     dtype: DtypeChoice = typer.Option(DtypeChoice.auto, help="Precision."),
-    output_format: Format = typer.Option(Format.text, "--format", "-f", help="text (a table) or json."),
+    output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (a table) or json."),
 ) -> None:
     from .run import CompareRequest, execute_compare
 
     raise typer.Exit(execute_compare(CompareRequest(
         model=model, device=device.value, dtype=dtype.value, tokens=tokens, batch=batch,
-        new_tokens=new_tokens, repeats=repeats, fmt="json" if output_format in (Format.json, Format.jsonl) else "text",
+        new_tokens=new_tokens, repeats=repeats, fmt=output_format.value,
     )))
 
 

@@ -19,6 +19,7 @@ else:
 
 DEFAULT_MODEL = "google-t5/t5-small"
 FORMATS = ("text", "json", "jsonl", "markdown")
+ATTENTION_CHOICES = ("hf", "scratch")
 
 
 class ConfigError(ValueError):
@@ -215,7 +216,7 @@ def validate(settings: RunSettings) -> None:
         raise ConfigError(f"device must be one of {', '.join(DEVICE_CHOICES)} (got {settings.device!r})")
     if settings.dtype not in DTYPE_CHOICES:
         raise ConfigError(f"dtype must be one of {', '.join(DTYPE_CHOICES)} (got {settings.dtype!r})")
-    if settings.attention not in ("hf", "scratch"):
-        raise ConfigError(f"attention must be 'hf' or 'scratch' (got {settings.attention!r})")
+    if settings.attention not in ATTENTION_CHOICES:
+        raise ConfigError(f"attention must be one of {', '.join(ATTENTION_CHOICES)} (got {settings.attention!r})")
     if not isinstance(settings.model, str) or not settings.model:
         raise ConfigError("model must be a hub id or a folder path")

@@ -37,7 +37,7 @@ def _say(message: str) -> None:
     print(f"summarize: {message}", file=sys.stderr, flush=True)
 
 
-def _error(message: str) -> None:
+def error(message: str) -> None:
     _say(f"error: {message}")
 
 
@@ -46,7 +46,7 @@ def _plan_outputs(request: Request, collected: Collected) -> dict[int, Path] | N
     if request.output_dir is None:
         return {}
     if request.output_dir.exists() and not request.output_dir.is_dir():
-        _error(f"--output-dir {request.output_dir} exists and is not a folder")
+        error(f"--output-dir {request.output_dir} exists and is not a folder")
         return None
     inputs = {Path(d.source).resolve() for d in collected.documents if d.source != "-"}
     targets: dict[int, Path] = {}
@@ -55,11 +55,11 @@ def _plan_outputs(request: Request, collected: Collected) -> dict[int, Path] | N
         target = output_path(request.output_dir, document.relpath, request.fmt)
         resolved = target.resolve()
         if resolved in inputs:
-            _error(f"writing the summary of {document.source} to {target} would overwrite an input; "
+            error(f"writing the summary of {document.source} to {target} would overwrite an input; "
                    "choose another --output-dir")
             return None
         if resolved in seen:
-            _error(f"{document.source} and {seen[resolved]} would both be written to {target}; "
+            error(f"{document.source} and {seen[resolved]} would both be written to {target}; "
                    "summarize them in separate runs")
             return None
         seen[resolved] = document.source
@@ -96,12 +96,12 @@ def _load(model: str, device: str, dtype: str):
     try:
         placement = resolve(device, dtype)
     except DeviceError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     try:
         return load_model(model, placement)
     except ModelLoadError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_FAILED
 
 
@@ -111,13 +111,13 @@ def execute(request: Request) -> int:
     for problem in collected.skipped:
         _say(f"note: {problem.source}: {problem.message}")
     for problem in collected.errors:
-        _error(f"{problem.source}: {problem.message}")
+        error(f"{problem.source}: {problem.message}")
     targets = _plan_outputs(request, collected)
     if targets is None:
         return EXIT_USAGE
     if not collected.documents:
         if not collected.errors:
-            _error("nothing to summarize")
+            error("nothing to summarize")
         return EXIT_FAILED
 
     from .pipeline import Summarizer
@@ -130,7 +130,7 @@ def execute(request: Request) -> int:
         settings = build_settings(loaded.task_defaults, *request.layers)
         summarizer = Summarizer(loaded, settings)
     except (ConfigError, ValueError) as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
 
     several = len(collected.documents) > 1
@@ -145,7 +145,7 @@ def execute(request: Request) -> int:
                 results.append(result)
                 if result.error is not None:
                     ok = False
-                    _error(f"{result.source}: {result.error}")
+                    error(f"{result.source}: {result.error}")
                     if request.fmt != "jsonl" or targets:
                         continue
                 elif result.warning:
@@ -160,10 +160,10 @@ def execute(request: Request) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except KeyboardInterrupt:
-        _error("interrupted")
+        error("interrupted")
         return 130
     except OSError as exc:
-        _error(f"cannot write output: {exc}")
+        error(f"cannot write output: {exc}")
         return EXIT_FAILED
     wall = time.perf_counter() - started
 
@@ -226,15 +226,15 @@ def execute_attention_map(request: MapRequest) -> int:
     """`summarize attention-map`: a PNG with --out, else a terminal rendering on stdout."""
     collected = collect([request.path])
     for problem in collected.errors:
-        _error(f"{problem.source}: {problem.message}")
+        error(f"{problem.source}: {problem.message}")
     if not collected.documents:
         return EXIT_FAILED
     document = collected.documents[0]
     if not document.text.strip():
-        _error(f"{document.source}: empty input, nothing to summarize")
+        error(f"{document.source}: empty input, nothing to summarize")
         return EXIT_FAILED
     if request.out is not None and request.out.resolve() == Path(request.path).resolve():
-        _error("--out would overwrite the input")
+        error("--out would overwrite the input")
         return EXIT_USAGE
     loaded = _load(request.model, request.device, request.dtype)
     if isinstance(loaded, int):
@@ -249,7 +249,7 @@ def execute_attention_map(request: MapRequest) -> int:
             no_repeat_ngram_size=defaults.get("no_repeat_ngram_size", 0),
         )
     except ValueError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     if request.out is None:
         from rich.console import Console
@@ -259,7 +259,7 @@ def execute_attention_map(request: MapRequest) -> int:
     try:
         save_png(amap, request.out)
     except (ImportError, RuntimeError) as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_FAILED
     _say(f"wrote {request.out}")
     return EXIT_OK
