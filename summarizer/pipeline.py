@@ -18,12 +18,13 @@ from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlparse
 
 from .chunking import boundary_strengths, plan_chunks
-from .config import RunSettings, model_defaults
+from .config import DEFAULT_MODEL, RunSettings, model_defaults
 from .device import Placement, default_batch_size, resolve
 from .inputs import Document
 from .report import Summary
 
 MAX_LEVELS = 8
+_FOLDER_HINT = "pass --model DIR with a folder saved by save_pretrained (config.json, tokenizer files, weights)"
 _FALLBACK_WINDOW = 512
 
 
@@ -51,17 +52,28 @@ class LoadedModel:
         return model_defaults(getattr(self.model.config, "task_specific_params", None))
 
 
-def _quiet_transformers() -> None:
-    """Library chatter (length warnings, generation-config notes) would pollute stderr."""
+def _quiet_transformers(progress_bars: bool) -> None:
+    """Library chatter (length warnings, weight-loading bars) would pollute stderr.
+
+    The hub's download bars come back when asked for: a first run fetching 240 MB should show it.
+    """
+    from huggingface_hub.utils import enable_progress_bars
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    if progress_bars:
+        enable_progress_bars()
     warnings.filterwarnings("ignore", module=r"transformers\..*")
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
-    """A quick TCP probe, so an offline run fails in seconds instead of minutes of retries."""
+    """A quick TCP probe, so an offline run fails in seconds instead of minutes of retries.
+
+    Behind a proxy a direct connection proves nothing, so then the library is left to try.
+    """
+    if any(os.environ.get(var) for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     host = urlparse(endpoint).hostname or "huggingface.co"
     port = urlparse(endpoint).port or 443
@@ -86,21 +98,18 @@ def _looks_like_path(name: str) -> bool:
     return Path(name).expanduser().exists() or name.startswith(("/", ".", "~")) or name.count("/") > 1
 
 
-def load_model(name: str, placement: Placement | None = None) -> LoadedModel:
+def load_model(name: str, placement: Placement | None = None, progress_bars: bool = False) -> LoadedModel:
     """Load tokenizer and seq2seq model from a folder or a hub id (cache first, then the hub)."""
     placement = placement or resolve()
-    _quiet_transformers()
+    _quiet_transformers(progress_bars)
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     path = Path(name).expanduser()
     is_dir = path.is_dir()
     if not is_dir and _looks_like_path(name):
-        raise ModelLoadError(f"cannot load model {name!r}: no such folder -- pass --model DIR with a saved checkpoint, or a hub id like {'google-t5/t5-small'!r}")
+        raise ModelLoadError(f"cannot load model {name!r}: no such folder -- {_FOLDER_HINT}, or a hub id like {DEFAULT_MODEL!r}")
     if is_dir and not (path / "config.json").is_file():
-        raise ModelLoadError(
-            f"cannot load model {name!r}: the folder has no config.json -- pass --model DIR pointing at "
-            "a folder saved with save_pretrained (config.json, tokenizer files, weights)"
-        )
+        raise ModelLoadError(f"cannot load model {name!r}: the folder has no config.json -- {_FOLDER_HINT}")
     source = str(path) if is_dir else name
 
     def _load(local_only: bool):
@@ -120,18 +129,13 @@ def load_model(name: str, placement: Placement | None = None) -> LoadedModel:
             if not _hub_reachable():
                 raise ModelLoadError(
                     f"cannot load model {name!r}: it is not in the local cache and the model hub is "
-                    "unreachable. Connect to the internet once so the cache fills, or pass "
-                    "--model DIR with a local checkpoint."
+                    f"unreachable -- connect to the internet once so the cache fills, or {_FOLDER_HINT}"
                 ) from None
             tokenizer, model = _load(local_only=False)
     except ModelLoadError:
         raise
     except (OSError, ValueError, KeyError, ImportError) as exc:
-        if is_dir:
-            hint = "pass --model DIR pointing at a folder saved with save_pretrained (config.json, tokenizer files, weights)"
-        else:
-            hint = ("check the id, or connect to the internet once so the cache fills, "
-                    "or pass --model DIR with a local checkpoint")
+        hint = _FOLDER_HINT if is_dir else f"check the id, or connect to the internet once so the cache fills, or {_FOLDER_HINT}"
         raise ModelLoadError(f"cannot load model {name!r}: {_first_line(exc)} -- {hint}") from None
 
     if not getattr(model.config, "is_encoder_decoder", False):

@@ -69,26 +69,33 @@ def _plan_outputs(request: Request, collected: Collected) -> dict[int, Path] | N
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Any]:
-    """A transient rich progress bar on stderr, or a no-op callback."""
-    if not enabled:
-        yield None
-        return
+    """A transient rich progress bar on stderr, drawn only once there is more than one chunk."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    if not console.is_terminal:
+    if not enabled or not console.is_terminal:
         yield None
         return
-    with Progress(
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
         TextColumn("summarizing"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
         TimeElapsedColumn(), console=console, transient=True,
-    ) as bar:
-        task = bar.add_task("chunks", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    )
+    task = bar.add_task("chunks", total=None)
+
+    def update(done: int, total: int) -> None:
+        if total > 1 and not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        bar.stop()
 
 
-def _load(model: str, device: str, dtype: str):
+def _load(model: str, device: str, dtype: str, quiet: bool = False):
     """The loaded model, or the exit code after saying in one line why it could not load."""
     from .device import DeviceError, resolve
     from .pipeline import ModelLoadError, load_model
@@ -99,7 +106,7 @@ def _load(model: str, device: str, dtype: str):
         error(str(exc))
         return EXIT_USAGE
     try:
-        return load_model(model, placement)
+        return load_model(model, placement, progress_bars=not quiet and sys.stderr.isatty())
     except ModelLoadError as exc:
         error(str(exc))
         return EXIT_FAILED
@@ -123,7 +130,7 @@ def execute(request: Request) -> int:
     from .pipeline import Summarizer
 
     user = build_settings(*request.layers)
-    loaded = _load(user.model, user.device, user.dtype)
+    loaded = _load(user.model, user.device, user.dtype, request.quiet)
     if isinstance(loaded, int):
         return loaded
     try:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from summarizer.inputs import collect
 from summarizer.outputs import write_atomic
