@@ -164,7 +164,6 @@ class _DocState:
 @dataclass(frozen=True)
 class _Job:
     doc: int
-    level: int
     part: int
     ids: tuple[int, ...]
 
@@ -205,7 +204,7 @@ class Summarizer:
         spans = plan_chunks(len(ids), self.content_size, self.settings.chunking.overlap, boundaries)
         state.outstanding = len(spans)
         state.parts = {}
-        return [_Job(state.index, state.level, part, tuple(ids[a:b])) for part, (a, b) in enumerate(spans)]
+        return [_Job(state.index, part, tuple(ids[a:b])) for part, (a, b) in enumerate(spans)]
 
     def count_tokens(self, text: str) -> int:
         return len(self.loaded.tokenizer(text, add_special_tokens=False).input_ids)
@@ -217,7 +216,7 @@ class Summarizer:
         if self.settings.generation.seed is not None:
             torch.manual_seed(self.settings.generation.seed)
 
-        states: list[_DocState] = []
+        by_index: dict[int, _DocState] = {}
         queue: list[_Job] = []
         for index, document in enumerate(documents):
             ids, boundaries = self._encode(document.text)
@@ -228,9 +227,8 @@ class Summarizer:
             jobs = self._jobs(state, ids, boundaries)
             state.chunks = len(jobs)
             state.previous_tokens = len(ids)
-            states.append(state)
+            by_index[index] = state
             queue.extend(jobs)
-        by_index = {state.index: state for state in states}
 
         total = len(queue)
         done = 0
@@ -240,20 +238,22 @@ class Summarizer:
             queue.sort(key=lambda job: len(job.ids))
             batch, queue = queue[: self.batch_size], queue[self.batch_size :]
             started = time.perf_counter()
-            try:
-                texts = self._generate([job.ids for job in batch])
-            except (RuntimeError, ValueError) as exc:
-                failed = {job.doc for job in batch}
-                queue = [job for job in queue if job.doc not in failed]
-                for doc in sorted(failed):
-                    yield doc, self._failed(by_index[doc].document, f"generation failed: {_first_line(exc)}")
-                continue
+            outcomes = self._generate_or_split([job.ids for job in batch])
             share = (time.perf_counter() - started) / len(batch)
             done += len(batch)
-            for job, text in zip(batch, texts):
-                state = by_index[job.doc]
+            for job, outcome in zip(batch, outcomes):
+                state = by_index.get(job.doc)
+                if state is None:  # its document already failed on another chunk
+                    continue
+                if isinstance(outcome, Exception):
+                    del by_index[job.doc]
+                    remaining = [other for other in queue if other.doc != job.doc]
+                    total -= len(queue) - len(remaining)
+                    queue = remaining
+                    yield job.doc, self._failed(state.document, f"generation failed: {_first_line(outcome)}")
+                    continue
                 state.seconds += share
-                state.parts[job.part] = text
+                state.parts[job.part] = outcome
                 state.outstanding -= 1
                 if state.outstanding == 0:
                     new_jobs = self._advance(state)
@@ -281,6 +281,16 @@ class Summarizer:
         state.level += 1
         state.previous_tokens = len(ids)
         return self._jobs(state, ids, boundaries)
+
+    def _generate_or_split(self, batch: list[tuple[int, ...]]) -> list[str | Exception]:
+        """Generate a batch; if that fails (say, out of memory), retry its chunks one at a
+        time, so a chunk that cannot be done fails only its own document."""
+        try:
+            return self._generate(batch)
+        except (RuntimeError, ValueError, IndexError) as exc:
+            if len(batch) == 1:
+                return [exc]
+            return [outcome for ids in batch for outcome in self._generate_or_split([ids])]
 
     def _generate(self, batch: list[tuple[int, ...]]) -> list[str]:
         import torch

@@ -273,3 +273,34 @@ def test_help_and_version():
     assert result.exit_code == 0 and "--max-length" in result.stdout
     version = invoke("--version")
     assert version.exit_code == 0 and version.stdout.startswith("summarize ")
+
+
+def test_a_chunk_that_cannot_be_generated_fails_only_its_document(tiny_model_dir, tmp_path):
+    """A checkpoint whose embedding is smaller than its tokenizer's vocabulary (a real, broken
+    model, not a mock): documents using the missing ids fail, the batch's others are done."""
+    import shutil
+
+    import torch
+    from transformers import AutoTokenizer, T5ForConditionalGeneration
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("the the the the", encoding="utf-8")
+    good_ids = tokenizer("summarize: the the the the").input_ids
+    vocab = max(good_ids) + 1
+    rare = next(i for i in range(len(tokenizer) - 1, vocab, -1) if tokenizer.decode([i]).strip().isalpha())
+    bad.write_text("the " + tokenizer.decode([rare]), encoding="utf-8")
+    assert max(tokenizer("summarize: " + bad.read_text(encoding="utf-8")).input_ids) >= vocab
+
+    broken = tmp_path / "small-vocab"
+    shutil.copytree(tiny_model_dir, broken)
+    model = T5ForConditionalGeneration.from_pretrained(tiny_model_dir)
+    model.resize_token_embeddings(vocab)
+    torch.manual_seed(0)
+    model.save_pretrained(broken)
+
+    result = invoke(good, bad, "--model", broken, "--batch-size", 4, "--format", "jsonl", "--max-length", 3, "--min-length", 1)
+    assert result.exit_code == 1
+    assert f"{bad}: generation failed" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {Path(r["source"]).name: "error" in r for r in rows} == {"good.txt": False, "bad.txt": True}
