@@ -141,7 +141,6 @@ def execute(request: Request) -> int:
         return EXIT_USAGE
 
     several = len(collected.documents) > 1
-    results: list[Summary] = []
     started = time.perf_counter()
     ok = not collected.errors
     finished: dict[int, Summary] = {}
@@ -149,17 +148,15 @@ def execute(request: Request) -> int:
         with _progress(not request.quiet) as progress:
             for index, result in summarizer.run(collected.documents, progress):
                 finished[index] = result
-                results.append(result)
                 if result.error is not None:
                     ok = False
                     error(f"{result.source}: {result.error}")
-                    if request.fmt != "jsonl" or targets:
-                        continue
                 elif result.warning:
                     _say(f"warning: {result.source}: {result.warning}")
                 if targets:
-                    write_atomic(targets[index], render(result, "json" if request.fmt == "jsonl" else request.fmt))
-                elif request.fmt != "json":
+                    if result.error is None:
+                        write_atomic(targets[index], render(result, "json" if request.fmt == "jsonl" else request.fmt))
+                elif request.fmt == "jsonl" or (request.fmt != "json" and result.error is None):
                     sys.stdout.write(render(result, request.fmt, with_header=several))
                     sys.stdout.flush()
     except BrokenPipeError:
@@ -174,15 +171,14 @@ def execute(request: Request) -> int:
         return EXIT_FAILED
     wall = time.perf_counter() - started
 
+    ordered = [finished[i] for i in sorted(finished)]  # input order, whatever order they finished in
     if request.fmt == "json" and not targets:
-        ordered = [finished[i] for i in sorted(finished)]
         sys.stdout.write(render(ordered[0], "json") if not several else render_json_list(ordered))
-    if not request.quiet and request.fmt in ("text", "markdown") and results:
+    if not request.quiet and request.fmt in ("text", "markdown"):
         from rich.console import Console
 
-        Console(stderr=True).print(report_table(results, wall))
+        Console(stderr=True).print(report_table(ordered, wall))
     return EXIT_OK if ok else EXIT_FAILED
-
 
 
 @dataclass(frozen=True)
