@@ -62,14 +62,19 @@ def _matches(relpath: PurePosixPath, globs: Iterable[str]) -> bool:
     return any(relpath.match(pattern) for pattern in globs)
 
 
-def _walk(folder: Path, globs: tuple[str, ...], out: Collected) -> None:
-    """Recursively add matching text files under `folder`, in a stable (sorted) order."""
+def _walk(folder: Path, globs: tuple[str, ...], out: Collected, exclude: Path | None) -> None:
+    """Recursively add matching text files under `folder`, in a stable (sorted) order.
+
+    `exclude` (the output folder) is not walked, so a rerun never summarizes summaries.
+    """
     found = False
     for root, dirs, files in os.walk(folder):
         root_path = Path(root)
         for name in sorted(d for d in dirs if _is_hidden(d)):
             out.skipped.append(Problem(str(root_path / name), "hidden folder, skipped"))
-        dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+        dirs[:] = sorted(
+            d for d in dirs if not _is_hidden(d) and (exclude is None or (root_path / d).resolve() != exclude)
+        )
         for name in sorted(files):
             path = root_path / name
             rel = PurePosixPath(path.relative_to(folder).as_posix())
@@ -102,9 +107,15 @@ def read_stdin(stream: BinaryIO | None = None) -> Document:
     return Document(source=STDIN, text=text, relpath=PurePosixPath("stdin.txt"))
 
 
-def collect(paths: Iterable[str], globs: Iterable[str] = DEFAULT_GLOBS, stdin: BinaryIO | None = None) -> Collected:
-    """Expand paths in the order given; "-" reads stdin (once)."""
+def collect(
+    paths: Iterable[str],
+    globs: Iterable[str] = DEFAULT_GLOBS,
+    stdin: BinaryIO | None = None,
+    exclude: Path | None = None,
+) -> Collected:
+    """Expand paths in the order given; "-" reads stdin (once); folder walks skip `exclude`."""
     globs = tuple(globs)
+    exclude = exclude.resolve() if exclude is not None else None
     out = Collected()
     stdin_used = False
     for raw in paths:
@@ -117,7 +128,7 @@ def collect(paths: Iterable[str], globs: Iterable[str] = DEFAULT_GLOBS, stdin: B
             continue
         path = Path(raw)
         if path.is_dir():
-            _walk(path, globs, out)
+            _walk(path, globs, out, exclude)
             continue
         try:
             text = decode_text(path.read_bytes())

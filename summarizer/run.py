@@ -114,7 +114,7 @@ def _load(model: str, device: str, dtype: str, quiet: bool = False):
 
 def execute(request: Request) -> int:
     """Run a request; returns the exit code (0 all done, 1 something failed, 2 usage)."""
-    collected = collect(request.paths, request.globs or DEFAULT_GLOBS)
+    collected = collect(request.paths, request.globs or DEFAULT_GLOBS, exclude=request.output_dir)
     for problem in collected.skipped:
         _say(f"note: {problem.source}: {problem.message}")
     for problem in collected.errors:

@@ -113,6 +113,15 @@ def test_output_dir_mirrors_relative_paths(model, docs, tmp_path):
     assert (out / "a.txt").read_text(encoding="utf-8").strip() == single["summary"]
 
 
+def test_output_dir_inside_the_input_folder_is_not_summarized_again(model, docs):
+    out = docs / "summaries"
+    for _ in range(2):
+        result = invoke(docs, "--model", model, "--output-dir", out, "--quiet")
+        assert result.exit_code == 0, result.stderr
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["a.txt", "sub/b.md"]
+
+
 def test_output_dir_json_files(model, docs, tmp_path):
     out = tmp_path / "out"
     assert invoke(docs / "a.txt", "--model", model, "-o", out, "-f", "jsonl").exit_code == 0
