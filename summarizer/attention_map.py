@@ -7,7 +7,7 @@ i: a distribution over the source tokens (each row sums to 1).
 from __future__ import annotations
 
 import os
-import tempfile
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from rich.text import Text
 from torch import nn
 
 from .attention import attention_impl
+from .outputs import write_atomic
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -109,8 +110,8 @@ def describe(amap: AttentionMap) -> str:
 def save_png(amap: AttentionMap, path: str | os.PathLike) -> Path:
     """Draw the map as a heatmap PNG at `path`, tokens on the axes; returns the path.
 
-    Written to a temporary file next to `path` and renamed into place, so an interrupted
-    run never leaves a half-written image behind.
+    Rendered in memory, then written atomically, so an interrupted run never leaves a
+    half-written image behind.
     """
     try:
         from matplotlib.figure import Figure
@@ -129,15 +130,9 @@ def save_png(amap: AttentionMap, path: str | os.PathLike) -> Path:
     axes.set_title(describe(amap))
     figure.colorbar(image, ax=axes, label="attention weight")
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            figure.savefig(out, format="png", dpi=120)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    image_bytes = io.BytesIO()
+    figure.savefig(image_bytes, format="png", dpi=120)
+    write_atomic(path, image_bytes.getvalue())
     return path
 
 

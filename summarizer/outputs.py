@@ -15,13 +15,17 @@ def output_path(output_dir: Path, relpath: PurePosixPath, fmt: str) -> Path:
     return path
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename, so no half-written file ever exists."""
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write via a temp file in the same folder and rename, so no half-written file ever exists.
+
+    Text is written as UTF-8.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
