@@ -18,21 +18,25 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 from rich.console import Console
 from rich.table import Table
 from transformers import T5Config, T5ForConditionalGeneration
 
-from summarizer.compare import IMPLEMENTATIONS, make_inputs, running
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-T5_SMALL = dict(vocab_size=32128, d_model=512, d_ff=2048, d_kv=64, num_heads=8, num_layers=6, num_decoder_layers=6)
+from tiny_t5 import T5_SMALL_SHAPE  # noqa: E402
+
+from summarizer.compare import IMPLEMENTATIONS, make_inputs, running  # noqa: E402
 
 
 def build_model(seed: int) -> T5ForConditionalGeneration:
     torch.manual_seed(seed)
-    config = T5Config(**T5_SMALL, dropout_rate=0.0, decoder_start_token_id=0)
+    config = T5Config(**T5_SMALL_SHAPE, dropout_rate=0.0, decoder_start_token_id=0)
     return T5ForConditionalGeneration(config).eval()
 
 

@@ -21,6 +21,8 @@ from torch import nn
 from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
 from transformers.models.t5.modeling_t5 import T5Attention
 
+from tiny_t5 import T5_SMALL_SHAPE
+
 from summarizer.attention import (
     ATTENTION_CHOICES,
     ScratchT5Attention,
@@ -43,7 +45,6 @@ TINY = dict(
     vocab_size=300, d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=3, num_decoder_layers=3,
     relative_attention_num_buckets=8, relative_attention_max_distance=32,
 )  # fmt: skip
-T5_SMALL = dict(vocab_size=32128, d_model=512, d_ff=2048, d_kv=64, num_heads=8, num_layers=6, num_decoder_layers=6)
 WORDS = "the a cat dog sat on mat river bank money flows into town council met today to vote new bridge".split()
 CHAOTIC = 3.0  # initializer_factor
 
@@ -79,7 +80,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def t5_small() -> T5ForConditionalGeneration:
     """t5-small's exact shape (60M parameters), random weights; built once."""
-    return build_t5(T5_SMALL)
+    return build_t5(T5_SMALL_SHAPE)
 
 
 @pytest.fixture(scope="module")
