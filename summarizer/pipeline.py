@@ -158,6 +158,7 @@ class _DocState:
     previous_tokens: int = 0
     parts: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
+    summary_tokens: int = 0
     note: str | None = None
 
 
@@ -205,9 +206,6 @@ class Summarizer:
         state.outstanding = len(spans)
         state.parts = {}
         return [_Job(state.index, part, tuple(ids[a:b])) for part, (a, b) in enumerate(spans)]
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.loaded.tokenizer(text, add_special_tokens=False).input_ids)
 
     def run(self, documents: Iterable[Document], progress: ProgressCallback | None = None) -> Iterator[tuple[int, Summary]]:
         """Yield (input position, Summary) per document, in the order documents finish."""
@@ -270,6 +268,7 @@ class Summarizer:
         joined = " ".join(state.parts[i].strip() for i in sorted(state.parts) if state.parts[i].strip())
         state.parts = {0: joined}
         ids, boundaries = self._encode(joined)
+        state.summary_tokens = len(ids)
         if len(ids) <= self.content_size:
             return []
         if len(ids) >= state.previous_tokens or state.level + 1 >= MAX_LEVELS:
@@ -310,12 +309,12 @@ class Summarizer:
         return tokenizer.batch_decode(output, skip_special_tokens=True, clean_up_tokenization_spaces=True)
 
     def _finished(self, state: _DocState) -> Summary:
-        text = state.parts[0].strip()
+        text = state.parts[0]
         return Summary(
             source=state.document.source,
             summary=text,
             input_tokens=state.input_tokens,
-            summary_tokens=self.count_tokens(text) if text else 0,
+            summary_tokens=state.summary_tokens,
             chunks=state.chunks,
             levels=state.level + 1,
             model=self.loaded.name,
