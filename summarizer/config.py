@@ -2,7 +2,9 @@
 
 The model's `task_specific_params["summarization"]` (what the old transformers pipeline used)
 sits between the built-in defaults and anything the user wrote, so a checkpoint that knows how it
-likes to summarize gets its way unless the user says otherwise.
+likes to summarize gets its way unless the user says otherwise. What the user wrote always wins:
+an inherited value that would clash with it (t5-small's min_length 30 under `--max-length 20`)
+gives way, and only two values the user set themselves can conflict.
 """
 
 from __future__ import annotations
@@ -68,10 +70,18 @@ class GenerationSettings:
 
 @dataclass(frozen=True)
 class ChunkSettings:
-    """How long documents are cut. `size` None means the model's own input window."""
+    """How long documents are cut, and how long the summaries of the pieces are.
+
+    `size` None means the model's own input window. `max_length`/`min_length` bound the
+    intermediate summaries of a long document (chunk summaries and reduction levels), which
+    are only read by the model's final pass; None means the lengths the model would use by
+    itself, so a short final summary (`--max-length 40`) is still made from detailed parts.
+    """
 
     size: int | None = None
     overlap: int = 0
+    max_length: int | None = None
+    min_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,14 +92,31 @@ class RunSettings:
     device: str = "auto"
     dtype: str = "auto"
     batch_size: int | None = None
+    batch_tokens: int | None = None
+    threads: int | None = None
     attention: str = "hf"
+    backend: str = "torch"
+    quantize: str | None = None
+    method: str = "t5"
+    sentences: int = 3
+    strategy: str = "map-reduce"
+    whole_sentences: bool = False
+    allow_pickle: bool = False
     generation: GenerationSettings = GenerationSettings()
     chunking: ChunkSettings = ChunkSettings()
 
+    @property
+    def abstractive(self) -> bool:
+        """True when a T5 model writes the summary (False for the extractive baselines)."""
+        return self.method == "t5"
+
 
 _GENERATION_KEYS = {f.name for f in fields(GenerationSettings)}
-_CHUNK_KEYS = {"chunk_size": "size", "chunk_overlap": "overlap"}
-_RUN_KEYS = {"model", "device", "dtype", "batch_size", "attention"}
+_CHUNK_KEYS = {"chunk_size": "size", "chunk_overlap": "overlap", "chunk_max_length": "max_length", "chunk_min_length": "min_length"}
+_RUN_KEYS = {
+    "model", "device", "dtype", "batch_size", "batch_tokens", "threads", "attention", "backend", "quantize",
+    "method", "sentences", "strategy", "whole_sentences", "allow_pickle",
+}
 # What the model's task_specific_params may set; other keys there are not ours to apply.
 _MODEL_PARAM_KEYS = {
     "prefix", "max_length", "min_length", "num_beams", "length_penalty",
@@ -139,15 +166,27 @@ def model_defaults(task_specific_params: Mapping[str, Any] | None) -> dict[str, 
     return {key: value for key, value in params.items() if key in _MODEL_PARAM_KEYS}
 
 
-def build_settings(*layers: Mapping[str, Any]) -> RunSettings:
-    """Merge layers of flag-named values, later layers winning; None means "not set here"."""
+def _merge(layers: tuple[Mapping[str, Any], ...]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for layer in layers:
         merged.update({key: value for key, value in layer.items() if value is not None})
+    return merged
 
-    unknown = set(merged) - _GENERATION_KEYS - set(_CHUNK_KEYS) - _RUN_KEYS
+
+def build_settings(*layers: Mapping[str, Any], inherited: Mapping[str, Any] | None = None) -> RunSettings:
+    """Merge the user's layers (TOML, then flags; later wins; None means "not set here") over
+    what is inherited (built-in defaults, then the model's own `inherited` values).
+
+    An inherited value never makes the user's settings impossible: it gives way instead.
+    """
+    user = _merge(layers)
+    unknown = set(user) - _GENERATION_KEYS - set(_CHUNK_KEYS) - _RUN_KEYS
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    defaults = GenerationSettings()
+    base = {"max_length": defaults.max_length, "min_length": defaults.min_length, **_merge((inherited or {},))}
+    merged = {**base, **user}
+    _yield_to_user(merged, user, base)
     try:
         generation = GenerationSettings(**{k: merged[k] for k in _GENERATION_KEYS if k in merged})
         chunking = ChunkSettings(**{_CHUNK_KEYS[k]: merged[k] for k in _CHUNK_KEYS if k in merged})
@@ -160,6 +199,27 @@ def build_settings(*layers: Mapping[str, Any]) -> RunSettings:
         raise ConfigError(str(exc)) from None
     validate(settings)
     return settings
+
+
+def _yield_to_user(merged: dict[str, Any], user: Mapping[str, Any], base: Mapping[str, Any]) -> None:
+    """Adjust inherited values (in place) that would clash with what the user set."""
+    numbers = all(isinstance(merged.get(k), int) and not isinstance(merged.get(k), bool) for k in ("max_length", "min_length"))
+    if numbers and merged["min_length"] > merged["max_length"]:
+        if "min_length" not in user:
+            merged["min_length"] = merged["max_length"]
+        elif "max_length" not in user:
+            merged["max_length"] = merged["min_length"]
+    temperature = merged.get("temperature")
+    if isinstance(temperature, (int, float)) and temperature > 0 and "num_beams" not in user:
+        merged["num_beams"] = 1  # sampling asked for, beams only inherited: plain sampling
+    # Intermediate summaries default to the lengths the model would use by itself.
+    chunk_max = merged.setdefault("chunk_max_length", base["max_length"])
+    chunk_min = merged.setdefault("chunk_min_length", base["min_length"])
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in (chunk_max, chunk_min)) and chunk_min > chunk_max:
+        if "chunk_min_length" not in user:
+            merged["chunk_min_length"] = chunk_max
+        elif "chunk_max_length" not in user:
+            merged["chunk_max_length"] = chunk_min
 
 
 def _check_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
@@ -197,6 +257,15 @@ def validate(settings: RunSettings) -> None:
         raise ConfigError(f"--repetition-penalty must be positive (got {g.repetition_penalty})")
     if g.no_repeat_ngram_size < 0:
         raise ConfigError(f"--no-repeat-ngram-size cannot be negative (got {g.no_repeat_ngram_size})")
+    for flag, value in (("--chunk-max-length", c.max_length), ("--chunk-min-length", c.min_length)):
+        if value is not None:
+            _check_type(flag, value, int)
+    if c.max_length is not None and c.max_length < 1:
+        raise ConfigError(f"--chunk-max-length must be at least 1 (got {c.max_length})")
+    if c.min_length is not None and c.min_length < 0:
+        raise ConfigError(f"--chunk-min-length cannot be negative (got {c.min_length})")
+    if c.max_length is not None and c.min_length is not None and c.min_length > c.max_length:
+        raise ConfigError(f"--chunk-min-length ({c.min_length}) is larger than --chunk-max-length ({c.max_length})")
     if c.size is not None:
         _check_type("--chunk-size", c.size, int)
         if c.size < 8:
@@ -206,11 +275,28 @@ def validate(settings: RunSettings) -> None:
         raise ConfigError(f"--chunk-overlap cannot be negative (got {c.overlap})")
     if c.size is not None and c.overlap >= c.size // 2:
         raise ConfigError(f"--chunk-overlap ({c.overlap}) must be less than half of --chunk-size ({c.size})")
-    if settings.batch_size is not None:
-        _check_type("--batch-size", settings.batch_size, int)
-        if settings.batch_size < 1:
-            raise ConfigError(f"--batch-size must be at least 1 (got {settings.batch_size})")
+    for flag, value in (("--batch-size", settings.batch_size), ("--batch-tokens", settings.batch_tokens),
+                        ("--threads", settings.threads), ("--sentences", settings.sentences)):
+        if value is not None:
+            _check_type(flag, value, int)
+            if value < 1:
+                raise ConfigError(f"{flag} must be at least 1 (got {value})")
+    for flag, value in (("--whole-sentences", settings.whole_sentences), ("--allow-pickle", settings.allow_pickle)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{flag} must be true or false, not {value!r}")
+    from .backends import BACKEND_CHOICES, QUANTIZE_CHOICES
     from .device import DEVICE_CHOICES, DTYPE_CHOICES
+    from .methods import METHOD_CHOICES
+    from .strategies import STRATEGY_CHOICES
+
+    for flag, value, choices in (("--backend", settings.backend, BACKEND_CHOICES), ("--method", settings.method, METHOD_CHOICES),
+                                 ("--strategy", settings.strategy, STRATEGY_CHOICES)):
+        if value not in choices:
+            raise ConfigError(f"{flag} must be one of {', '.join(choices)} (got {value!r})")
+    if settings.quantize is not None and settings.quantize not in QUANTIZE_CHOICES:
+        raise ConfigError(f"--quantize must be one of {', '.join(QUANTIZE_CHOICES)} (got {settings.quantize!r})")
+    if settings.quantize is not None and settings.dtype not in ("auto", "float32"):
+        raise ConfigError(f"--quantize {settings.quantize} replaces --dtype {settings.dtype}; give one of them")
 
     if settings.device not in DEVICE_CHOICES:
         raise ConfigError(f"device must be one of {', '.join(DEVICE_CHOICES)} (got {settings.device!r})")

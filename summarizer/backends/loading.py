@@ -1,0 +1,154 @@
+"""Finding and loading a checkpoint: the local cache first, then the hub, with one-line errors.
+
+Shared by every backend: the tokenizer and config always come from the transformers folder or
+hub id; the torch backend also loads the weights here, the CTranslate2 backend converts them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ..config import DEFAULT_MODEL, model_defaults
+from ..device import Placement, resolve
+
+_FOLDER_HINT = "pass --model DIR with a folder saved by save_pretrained (config.json, tokenizer files, weights)"
+_FALLBACK_WINDOW = 512
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded; the message says what to do about it."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A checkpoint's tokenizer and config, and its torch weights unless asked to skip them."""
+
+    name: str
+    tokenizer: Any
+    config: Any
+    placement: Placement
+    model: Any = None
+
+    @property
+    def window(self) -> int:
+        """Input tokens the model was trained on (T5's relative positions have no hard limit)."""
+        limit = getattr(self.tokenizer, "model_max_length", None)
+        if isinstance(limit, int) and 0 < limit < 1_000_000:
+            return limit
+        return getattr(self.config, "n_positions", None) or _FALLBACK_WINDOW
+
+    @property
+    def task_defaults(self) -> dict[str, Any]:
+        return model_defaults(getattr(self.config, "task_specific_params", None))
+
+    @property
+    def revision(self) -> str | None:
+        """The hub commit the files came from (None for a local folder)."""
+        return getattr(self.config, "_commit_hash", None)
+
+
+def _quiet_transformers(progress_bars: bool) -> None:
+    """Library chatter (length warnings, weight-loading bars) would pollute stderr.
+
+    The hub's download bars come back when asked for: a first run fetching 240 MB should show it.
+    """
+    from huggingface_hub.utils import enable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    if progress_bars:
+        enable_progress_bars()
+    warnings.filterwarnings("ignore", module=r"transformers\..*")
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """A quick TCP probe, so an offline run fails in seconds instead of minutes of retries.
+
+    Behind a proxy a direct connection proves nothing, so then the library is left to try.
+    """
+    if any(os.environ.get(var) for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    host = urlparse(endpoint).hostname or "huggingface.co"
+    port = urlparse(endpoint).port or 443
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _offline_mode() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _looks_like_path(name: str) -> bool:
+    """Hub ids are `name` or `org/name`; anything else is meant as a folder."""
+    return Path(name).expanduser().exists() or name.startswith(("/", ".", "~")) or name.count("/") > 1
+
+
+def load_model(
+    name: str, placement: Placement | None = None, progress_bars: bool = False, weights: bool = True
+) -> LoadedModel:
+    """Load tokenizer, config and (with `weights`) the torch seq2seq model from a folder or a
+    hub id, cache first, then the hub."""
+    placement = placement or resolve()
+    _quiet_transformers(progress_bars)
+    from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    path = Path(name).expanduser()
+    is_dir = path.is_dir()
+    if not is_dir and _looks_like_path(name):
+        raise ModelLoadError(f"cannot load model {name!r}: no such folder -- {_FOLDER_HINT}, or a hub id like {DEFAULT_MODEL!r}")
+    if is_dir and not (path / "config.json").is_file():
+        raise ModelLoadError(f"cannot load model {name!r}: the folder has no config.json -- {_FOLDER_HINT}")
+    source = str(path) if is_dir else name
+
+    def _load(local_only: bool):
+        options = dict(local_files_only=local_only, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(source, **options)
+        if not weights:
+            return tokenizer, AutoConfig.from_pretrained(source, **options), None
+        model = AutoModelForSeq2SeqLM.from_pretrained(
+            source, dtype=placement.torch_dtype, use_safetensors=None if is_dir else True, **options
+        )
+        return tokenizer, model.config, model
+
+    try:
+        try:
+            tokenizer, config, model = _load(local_only=True)
+        except OSError:
+            if is_dir or _offline_mode():
+                raise
+            if not _hub_reachable():
+                raise ModelLoadError(
+                    f"cannot load model {name!r}: it is not in the local cache and the model hub is "
+                    f"unreachable -- connect to the internet once so the cache fills, or {_FOLDER_HINT}"
+                ) from None
+            tokenizer, config, model = _load(local_only=False)
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        hint = _FOLDER_HINT if is_dir else f"check the id, or connect to the internet once so the cache fills, or {_FOLDER_HINT}"
+        raise ModelLoadError(f"cannot load model {name!r}: {_first_line(exc)} -- {hint}") from None
+
+    if not getattr(config, "is_encoder_decoder", False):
+        raise ModelLoadError(f"cannot use model {name!r}: it is not an encoder-decoder (T5-style) model")
+    if model is not None:
+        model.to(placement.torch_device)
+        model.eval()
+    return LoadedModel(name=name, tokenizer=tokenizer, config=config, placement=placement, model=model)
+
+
