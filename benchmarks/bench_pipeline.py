@@ -28,7 +28,9 @@ from tiny_t5 import SAMPLES, T5_SMALL_SHAPE, build_tiny_t5  # noqa: E402
 from summarizer.config import build_settings  # noqa: E402
 from summarizer.device import resolve  # noqa: E402
 from summarizer.inputs import collect  # noqa: E402
-from summarizer.pipeline import Summarizer, load_model  # noqa: E402
+from summarizer.backends import open_backend
+from summarizer.backends.loading import load_model
+from summarizer.pipeline import Summarizer  # noqa: E402
 
 
 def main() -> None:
@@ -51,7 +53,8 @@ def main() -> None:
         base = build_settings({"max_length": args.new_tokens, "min_length": args.new_tokens, "num_beams": 1, "prefix": "summarize: "})
         results = {}
         for batch_size in args.batch_sizes:
-            summarizer = Summarizer(loaded, replace(base, batch_size=batch_size))
+            settings = replace(base, batch_size=batch_size)
+            summarizer = Summarizer(settings, loaded, open_backend(loaded, settings))
             list(summarizer.run(documents[:1]))  # warm-up
             times = []
             for _ in range(args.repeats):

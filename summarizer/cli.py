@@ -9,16 +9,20 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Annotated, Any, List, Optional
 
 import click
 import typer
 from typer.core import TyperGroup
 
 from . import __version__
+from .backends import BACKEND_CHOICES, QUANTIZE_CHOICES
 from .config import ATTENTION_CHOICES, DEFAULT_MODEL, FORMATS, ConfigError, build_settings, load_toml
 from .device import DEVICE_CHOICES, DTYPE_CHOICES
+from .engines import ENGINE_CHOICES
+from .methods import METHOD_CHOICES
 from .run import EXIT_USAGE, error
+from .strategies import STRATEGY_CHOICES
 
 
 
@@ -32,6 +36,11 @@ DeviceChoice = _choices("DeviceChoice", DEVICE_CHOICES)
 DtypeChoice = _choices("DtypeChoice", DTYPE_CHOICES)
 AttentionChoice = _choices("AttentionChoice", ATTENTION_CHOICES)
 TableOrJson = _choices("TableOrJson", ("text", "json"))
+BackendChoice = _choices("BackendChoice", BACKEND_CHOICES)
+QuantizeChoice = _choices("QuantizeChoice", QUANTIZE_CHOICES)
+MethodChoice = _choices("MethodChoice", METHOD_CHOICES)
+StrategyChoice = _choices("StrategyChoice", STRATEGY_CHOICES)
+EngineChoice = _choices("EngineChoice", ENGINE_CHOICES)
 
 
 class DefaultToSummarize(TyperGroup):
@@ -54,6 +63,9 @@ GENERATION = "Generation"
 CHUNKING = "Long documents"
 RUNTIME = "Model and device"
 OUTPUT = "Input and output"
+METHOD = "Method"
+CLUSTER = "Cluster"
+EVAL = "Evaluation"
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -71,66 +83,141 @@ def _value(option: Any) -> Any:
     return option.value if isinstance(option, Enum) else option
 
 
-def _user_layers(config: Optional[Path], flags: dict[str, Any]) -> list[dict[str, Any]]:
-    """TOML preset under flags; both are checked now, before any model loads."""
-    layers = [load_toml(config) if config else {}, {k: _value(v) for k, v in flags.items()}]
-    build_settings(*layers)
+# Settings flags, shared by `summarize` and `summarize eval` (one definition each).
+Model = Annotated[Optional[str], typer.Option("--model", "-m", help=f"Hub id or local folder. (default: {DEFAULT_MODEL})", rich_help_panel=RUNTIME)]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML preset (see configs/); flags override it.", rich_help_panel=RUNTIME)]
+MaxLength = Annotated[Optional[int], typer.Option(help="Most tokens in the summary (per chunk with --strategy map).", rich_help_panel=GENERATION)]
+MinLength = Annotated[Optional[int], typer.Option(help="Fewest tokens in the summary (per chunk with --strategy map).", rich_help_panel=GENERATION)]
+NumBeams = Annotated[Optional[int], typer.Option(help="Beam search width (1 = greedy).", rich_help_panel=GENERATION)]
+Temperature = Annotated[Optional[float], typer.Option(help="> 0 turns on sampling (1 beam unless --num-beams says otherwise).", rich_help_panel=GENERATION)]
+TopK = Annotated[Optional[int], typer.Option(help="Sampling: keep the k most likely tokens.", rich_help_panel=GENERATION)]
+TopP = Annotated[Optional[float], typer.Option(help="Sampling: nucleus probability mass.", rich_help_panel=GENERATION)]
+LengthPenalty = Annotated[Optional[float], typer.Option(help="Beam search: > 1 favours longer summaries.", rich_help_panel=GENERATION)]
+NoRepeat = Annotated[Optional[int], typer.Option(help="Forbid repeating n-grams of this size.", rich_help_panel=GENERATION)]
+RepetitionPenalty = Annotated[Optional[float], typer.Option(help="> 1 discourages repeated tokens.", rich_help_panel=GENERATION)]
+Seed = Annotated[Optional[int], typer.Option(help="Random seed: same seed, same output.", rich_help_panel=GENERATION)]
+Prefix = Annotated[Optional[str], typer.Option(help='Task prefix, e.g. "summarize: ". (default: the model\'s own)', rich_help_panel=GENERATION)]
+WholeSentences = Annotated[bool, typer.Option("--whole-sentences", help="Cut a summary stopped by --max-length back to its last complete sentence.", rich_help_panel=GENERATION)]
+Method = Annotated[Optional[MethodChoice], typer.Option(help="t5, or an extractive baseline that needs no model. (default: t5)", rich_help_panel=METHOD)]
+Sentences = Annotated[Optional[int], typer.Option(help="Sentences an extractive method picks. (default: 3)", rich_help_panel=METHOD)]
+Strategy = Annotated[Optional[StrategyChoice], typer.Option(help="How a long document becomes one summary. (default: map-reduce)", rich_help_panel=CHUNKING)]
+ChunkSize = Annotated[Optional[int], typer.Option(help="Tokens per chunk, prefix included. (default: the model's window)", rich_help_panel=CHUNKING)]
+ChunkOverlap = Annotated[Optional[int], typer.Option(help="Tokens shared by consecutive chunks. (default: 0)", rich_help_panel=CHUNKING)]
+ChunkMaxLength = Annotated[Optional[int], typer.Option(help="Most tokens per intermediate chunk summary. (default: the model's max length)", rich_help_panel=CHUNKING)]
+ChunkMinLength = Annotated[Optional[int], typer.Option(help="Fewest tokens per intermediate chunk summary. (default: the model's min length)", rich_help_panel=CHUNKING)]
+Backend = Annotated[Optional[BackendChoice], typer.Option(help="torch, or ctranslate2 (faster; pip install 'summarizer\\[fast]'). (default: torch)", rich_help_panel=RUNTIME)]
+Quantize = Annotated[Optional[QuantizeChoice], typer.Option(help="int8 weights: faster on CPU, slightly different output.", rich_help_panel=RUNTIME)]
+BatchSize = Annotated[Optional[int], typer.Option(help="Chunks per generate() call. (default: 8 on CPU, 16 on GPU)", rich_help_panel=RUNTIME)]
+BatchTokens = Annotated[Optional[int], typer.Option(help="Most padded input tokens x beams per generate() call.", rich_help_panel=RUNTIME)]
+Threads = Annotated[Optional[int], typer.Option(help="CPU threads for the model. (default: the backend's)", rich_help_panel=RUNTIME)]
+Device = Annotated[Optional[DeviceChoice], typer.Option(help="auto prefers CUDA, then MPS, then CPU. (default: auto)", rich_help_panel=RUNTIME)]
+Dtype = Annotated[Optional[DtypeChoice], typer.Option(help="auto: float32 on CPU, half precision on GPU. (default: auto)", rich_help_panel=RUNTIME)]
+Attention = Annotated[Optional[AttentionChoice], typer.Option(help="hf: the library's attention; scratch: this project's. (default: hf)", rich_help_panel=RUNTIME)]
+AllowPickle = Annotated[bool, typer.Option("--allow-pickle", help="Accept pickle (.bin) weights, which can run code when loaded.", rich_help_panel=RUNTIME)]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or report table.", rich_help_panel=OUTPUT)]
+Debug = Annotated[bool, typer.Option("--debug", help="Show the traceback of an unexpected error.", rich_help_panel=OUTPUT)]
+
+SETTING_FLAGS = (
+    "model", "max_length", "min_length", "num_beams", "temperature", "top_k", "top_p", "length_penalty",
+    "no_repeat_ngram_size", "repetition_penalty", "seed", "prefix", "whole_sentences", "method", "sentences",
+    "strategy", "chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length", "backend", "quantize",
+    "batch_size", "batch_tokens", "threads", "device", "dtype", "attention", "allow_pickle",
+)
+
+
+def _settings_layers(config: Optional[Path], values: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The user's layers (TOML preset, then flags), checked now, before any model loads.
+    A boolean flag left off is "not set", so a preset can still turn it on."""
+    flags = {name: (_value(values[name]) if values[name] is not False else None) for name in SETTING_FLAGS}
+    try:
+        layers = (load_toml(config) if config else {}, flags)
+        build_settings(*layers)
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_USAGE)
     return layers
 
 
-@app.command("summarize", help="Summarize FILES and folders (or stdin) with a T5 model.", epilog=(
-    "Other commands: `summarize compare-attention` and `summarize attention-map FILE` "
-    "(run them with --help)."
+@app.command("summarize", help="Summarize FILES, folders and URLs (or stdin) with a T5 model.", epilog=(
+    "Other commands: `summarize eval PAIRS`, `summarize compare-attention` and "
+    "`summarize attention-map FILE` (run them with --help)."
 ))
 def summarize_command(
-    paths: Optional[List[str]] = typer.Argument(None, help="Files, folders, or - for stdin. Default: stdin.", show_default=False),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help=f"Hub id or local folder. (default: {DEFAULT_MODEL})", rich_help_panel=RUNTIME),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML preset (see configs/); flags override it.", rich_help_panel=RUNTIME),
-    max_length: Optional[int] = typer.Option(None, help="Most summary tokens per chunk.", rich_help_panel=GENERATION),
-    min_length: Optional[int] = typer.Option(None, help="Fewest summary tokens per chunk.", rich_help_panel=GENERATION),
-    num_beams: Optional[int] = typer.Option(None, help="Beam search width (1 = greedy).", rich_help_panel=GENERATION),
-    temperature: Optional[float] = typer.Option(None, help="> 0 turns on sampling.", rich_help_panel=GENERATION),
-    top_k: Optional[int] = typer.Option(None, help="Sampling: keep the k most likely tokens.", rich_help_panel=GENERATION),
-    top_p: Optional[float] = typer.Option(None, help="Sampling: nucleus probability mass.", rich_help_panel=GENERATION),
-    length_penalty: Optional[float] = typer.Option(None, help="Beam search: > 1 favours longer summaries.", rich_help_panel=GENERATION),
-    no_repeat_ngram_size: Optional[int] = typer.Option(None, help="Forbid repeating n-grams of this size.", rich_help_panel=GENERATION),
-    repetition_penalty: Optional[float] = typer.Option(None, help="> 1 discourages repeated tokens.", rich_help_panel=GENERATION),
-    seed: Optional[int] = typer.Option(None, help="Random seed: same seed, same output.", rich_help_panel=GENERATION),
-    prefix: Optional[str] = typer.Option(None, help='Task prefix, e.g. "summarize: ". (default: the model\'s own)', rich_help_panel=GENERATION),
-    chunk_size: Optional[int] = typer.Option(None, help="Tokens per chunk, prefix included. (default: the model's window)", rich_help_panel=CHUNKING),
-    chunk_overlap: Optional[int] = typer.Option(None, help="Tokens shared by consecutive chunks. (default: 0)", rich_help_panel=CHUNKING),
-    batch_size: Optional[int] = typer.Option(None, help="Chunks per generate() call. (default: 8 on CPU, 16 on GPU)", rich_help_panel=RUNTIME),
-    device: Optional[DeviceChoice] = typer.Option(None, help="auto prefers CUDA, then MPS, then CPU. (default: auto)", rich_help_panel=RUNTIME),
-    dtype: Optional[DtypeChoice] = typer.Option(None, help="auto: float32 on CPU, half precision on GPU. (default: auto)", rich_help_panel=RUNTIME),
-    attention: Optional[AttentionChoice] = typer.Option(None, help="hf: the library's attention; scratch: this project's. (default: hf)", rich_help_panel=RUNTIME),
+    paths: Optional[List[str]] = typer.Argument(None, help="Files, folders, http(s) URLs, or - for stdin. Default: stdin.", show_default=False),
+    model: Model = None, config: ConfigFile = None,
+    max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
+    temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
+    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None, seed: Seed = None,
+    prefix: Prefix = None, whole_sentences: WholeSentences = False,
+    method: Method = None, sentences: Sentences = None,
+    strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
+    chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
+    backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
+    threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
+    allow_pickle: AllowPickle = False,
     output_format: Format = typer.Option(Format.text, "--format", "-f", help="Output format.", rich_help_panel=OUTPUT),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Write one summary file per input here, mirroring relative paths.", rich_help_panel=OUTPUT),
-    glob: Optional[List[str]] = typer.Option(None, "--glob", "-g", help="File pattern for folders; repeatable. (default: *.txt *.md)", rich_help_panel=OUTPUT),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or report table.", rich_help_panel=OUTPUT),
+    glob: Optional[List[str]] = typer.Option(None, "--glob", "-g", help="File pattern for folders; repeatable. (default: *.txt *.md *.pdf *.html *.htm)", rich_help_panel=OUTPUT),
+    parts: bool = typer.Option(False, "--parts", help="JSON: add the chunk summaries as `parts`.", rich_help_panel=OUTPUT),
+    resume: bool = typer.Option(False, "--resume", help="With --output-dir: skip inputs already summarized with the same settings.", rich_help_panel=OUTPUT),
+    overwrite: bool = typer.Option(False, "--overwrite", help="With --output-dir: replace files this tool did not write.", rich_help_panel=OUTPUT),
+    engine: EngineChoice = typer.Option(EngineChoice.local, help="local, or ray (a Ray cluster; pip install 'summarizer\\[ray]').", rich_help_panel=CLUSTER),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (auto, ray://host:port). (default: start a local Ray)", rich_help_panel=CLUSTER),
+    replicas: Optional[int] = typer.Option(None, min=1, help="Model replicas (Ray actors). (default: 1 per GPU, else 1)", rich_help_panel=CLUSTER),
+    quiet: Quiet = False, debug: Debug = False,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     from .run import Request, execute
 
-    flags = dict(
-        model=model, max_length=max_length, min_length=min_length, num_beams=num_beams,
-        temperature=temperature, top_k=top_k, top_p=top_p, length_penalty=length_penalty,
-        no_repeat_ngram_size=no_repeat_ngram_size, repetition_penalty=repetition_penalty, seed=seed,
-        prefix=prefix, chunk_size=chunk_size, chunk_overlap=chunk_overlap, batch_size=batch_size,
-        device=device, dtype=dtype, attention=attention,
-    )
-    try:
-        layers = _user_layers(config, flags)
-    except ConfigError as exc:
-        raise fail(str(exc), EXIT_USAGE)
+    layers = _settings_layers(config, locals())
     if not paths:
         if sys.stdin is None or sys.stdin.isatty():
-            raise fail("no input: pass files or folders, or pipe text in (see --help)", EXIT_USAGE)
+            raise fail("no input: pass files, folders or URLs, or pipe text in (see --help)", EXIT_USAGE)
         paths = ["-"]
+    if (resume or overwrite) and output_dir is None:
+        raise fail("--resume and --overwrite need --output-dir", EXIT_USAGE)
+    if engine.value == "local" and (ray_address or replicas):
+        raise fail("--ray-address and --replicas need --engine ray", EXIT_USAGE)
     request = Request(
-        paths=tuple(paths), layers=tuple(layers), fmt=output_format.value,
-        output_dir=output_dir, globs=tuple(glob) if glob else None, quiet=quiet,
+        paths=tuple(paths), layers=layers, fmt=output_format.value, output_dir=output_dir,
+        globs=tuple(glob) if glob else None, quiet=quiet, parts=parts, resume=resume, overwrite=overwrite,
+        debug=debug, engine=engine.value, ray_address=ray_address, replicas=replicas,
     )
     raise typer.Exit(execute(request))
+
+
+@app.command("eval", help="Score summaries against references with ROUGE (and sweep settings).")
+def eval_command(
+    pairs: Path = typer.Argument(..., help="JSONL of {document, reference} lines, or a folder of NAME.txt + NAME.ref.txt."),
+    model: Model = None, config: ConfigFile = None,
+    max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
+    temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
+    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None, seed: Seed = None,
+    prefix: Prefix = None, whole_sentences: WholeSentences = False,
+    method: Method = None, sentences: Sentences = None,
+    strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
+    chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
+    backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
+    threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
+    allow_pickle: AllowPickle = False,
+    predictions: Optional[Path] = typer.Option(None, help="Score these summaries (one per line, <n> = newline) instead of generating.", rich_help_panel=EVAL),
+    sweep: Optional[List[str]] = typer.Option(None, help="SETTING=V1,V2,... ; repeatable: the grid of all combinations.", rich_help_panel=EVAL),
+    plot: Optional[Path] = typer.Option(None, help="Draw the sweep as a PNG (pip install 'summarizer\\[plot]').", rich_help_panel=EVAL),
+    per_document: Optional[Path] = typer.Option(None, help="Write each document's scores and token counts here (JSONL).", rich_help_panel=EVAL),
+    limit: Optional[int] = typer.Option(None, min=1, help="Only the first N pairs.", rich_help_panel=EVAL),
+    output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (a table) or json.", rich_help_panel=OUTPUT),
+    quiet: Quiet = False, debug: Debug = False,
+) -> None:
+    from .run import EvalRequest, execute_eval
+
+    layers = _settings_layers(config, locals())
+    if predictions is not None and sweep:
+        raise fail("--predictions scores existing summaries; it cannot be swept", EXIT_USAGE)
+    if plot is not None and not sweep:
+        raise fail("--plot draws a sweep; add --sweep SETTING=V1,V2,...", EXIT_USAGE)
+    raise typer.Exit(execute_eval(EvalRequest(
+        pairs=pairs, layers=layers, predictions=predictions, sweeps=tuple(sweep or ()), plot=plot,
+        per_document=per_document, limit=limit, fmt=output_format.value, quiet=quiet, debug=debug,
+    )))
 
 
 @app.command("compare-attention", help="Compare the from-scratch attention with the library's on one model.")

@@ -1,165 +1,63 @@
-"""Tokenize -> chunk -> generate -> report, for many documents at once.
+"""Documents in, summary records out: chunk -> batch -> backend -> reduce -> Summary.
 
-All chunks of all documents share one queue. Batches are cut from it in length order so
-padding stays small, and a document is finished (and handed back) as soon as its last chunk
-is. A long document's chunk summaries are joined; if the join still exceeds the window it is
-chunked and summarized again (hierarchical reduction) until it fits.
+Documents arrive as a lazy stream and are pulled only while the queue is short, so a folder of
+100k files starts producing summaries at once and memory stays flat. The passes every document's
+strategy asks for (chunk summaries, reduction levels, final passes) share one queue; batches are
+cut from it in length order among jobs that share generation lengths, so padding stays small, and
+a document is handed back as soon as its strategy returns. Which backend turns token ids into
+token ids is not this module's business.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import time
-import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
-from urllib.parse import urlparse
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .chunking import boundary_strengths, plan_chunks
-from .config import DEFAULT_MODEL, RunSettings, model_defaults
-from .device import Placement, default_batch_size, resolve
-from .inputs import Document
+from .chunker import Chunker
+from .config import GenerationSettings, RunSettings
 from .report import Summary
+from .strategies import STRATEGIES, Pass, Trace
 
-MAX_LEVELS = 8
-_FOLDER_HINT = "pass --model DIR with a folder saved by save_pretrained (config.json, tokenizer files, weights)"
-_FALLBACK_WINDOW = 512
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .backends.loading import LoadedModel
 
-
-class ModelLoadError(RuntimeError):
-    """The model could not be loaded; the message says what to do about it."""
+LOOKAHEAD_BATCHES = 4  # queue this many batches' worth of chunks before generating, for length sorting
+MAX_WAIT_ROUNDS = 8  # a job passed over this many times is batched next, so no document starves
 
 
 @dataclass(frozen=True)
-class LoadedModel:
-    name: str
-    tokenizer: Any
-    model: Any
-    placement: Placement
+class Failure:
+    """An input that could not be read; it becomes a failed record in its place."""
 
-    @property
-    def window(self) -> int:
-        """Input tokens the model was trained on (T5's relative positions have no hard limit)."""
-        limit = getattr(self.tokenizer, "model_max_length", None)
-        if isinstance(limit, int) and 0 < limit < 1_000_000:
-            return limit
-        return getattr(self.model.config, "n_positions", None) or _FALLBACK_WINDOW
-
-    @property
-    def task_defaults(self) -> dict[str, Any]:
-        return model_defaults(getattr(self.model.config, "task_specific_params", None))
+    source: str
+    message: str
 
 
-def _quiet_transformers(progress_bars: bool) -> None:
-    """Library chatter (length warnings, weight-loading bars) would pollute stderr.
+class Item:
+    """What the pipeline reads of an input: `source` and `text` (readers' Document fits)."""
 
-    The hub's download bars come back when asked for: a first run fetching 240 MB should show it.
-    """
-    from huggingface_hub.utils import enable_progress_bars
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    if progress_bars:
-        enable_progress_bars()
-    warnings.filterwarnings("ignore", module=r"transformers\..*")
-
-
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    """A quick TCP probe, so an offline run fails in seconds instead of minutes of retries.
-
-    Behind a proxy a direct connection proves nothing, so then the library is left to try.
-    """
-    if any(os.environ.get(var) for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
-        return True
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    host = urlparse(endpoint).hostname or "huggingface.co"
-    port = urlparse(endpoint).port or 443
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def _offline_mode() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
-
-
-def _looks_like_path(name: str) -> bool:
-    """Hub ids are `name` or `org/name`; anything else is meant as a folder."""
-    return Path(name).expanduser().exists() or name.startswith(("/", ".", "~")) or name.count("/") > 1
-
-
-def load_model(name: str, placement: Placement | None = None, progress_bars: bool = False) -> LoadedModel:
-    """Load tokenizer and seq2seq model from a folder or a hub id (cache first, then the hub)."""
-    placement = placement or resolve()
-    _quiet_transformers(progress_bars)
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-    path = Path(name).expanduser()
-    is_dir = path.is_dir()
-    if not is_dir and _looks_like_path(name):
-        raise ModelLoadError(f"cannot load model {name!r}: no such folder -- {_FOLDER_HINT}, or a hub id like {DEFAULT_MODEL!r}")
-    if is_dir and not (path / "config.json").is_file():
-        raise ModelLoadError(f"cannot load model {name!r}: the folder has no config.json -- {_FOLDER_HINT}")
-    source = str(path) if is_dir else name
-
-    def _load(local_only: bool):
-        options = dict(local_files_only=local_only, trust_remote_code=False)
-        tokenizer = AutoTokenizer.from_pretrained(source, **options)
-        model = AutoModelForSeq2SeqLM.from_pretrained(
-            source, dtype=placement.torch_dtype, use_safetensors=None if is_dir else True, **options
-        )
-        return tokenizer, model
-
-    try:
-        try:
-            tokenizer, model = _load(local_only=True)
-        except OSError:
-            if is_dir or _offline_mode():
-                raise
-            if not _hub_reachable():
-                raise ModelLoadError(
-                    f"cannot load model {name!r}: it is not in the local cache and the model hub is "
-                    f"unreachable -- connect to the internet once so the cache fills, or {_FOLDER_HINT}"
-                ) from None
-            tokenizer, model = _load(local_only=False)
-    except ModelLoadError:
-        raise
-    except (OSError, ValueError, KeyError, ImportError) as exc:
-        hint = _FOLDER_HINT if is_dir else f"check the id, or connect to the internet once so the cache fills, or {_FOLDER_HINT}"
-        raise ModelLoadError(f"cannot load model {name!r}: {_first_line(exc)} -- {hint}") from None
-
-    if not getattr(model.config, "is_encoder_decoder", False):
-        raise ModelLoadError(f"cannot use model {name!r}: it is not an encoder-decoder (T5-style) model")
-    model.to(placement.torch_device)
-    model.eval()
-    return LoadedModel(name=name, tokenizer=tokenizer, model=model, placement=placement)
+    source: str
+    text: str
 
 
 @dataclass
-class _DocState:
-    """Book-keeping for one document while its chunks are in flight."""
+class _Doc:
+    """One document while its strategy's passes are in flight."""
 
     index: int
-    document: Document
-    input_tokens: int
-    chunks: int
-    level: int = 0
+    source: str
+    strategy: Any
+    trace: Trace
+    final: bool = False
+    feed: Iterator[tuple[int, ...]] | None = None
+    issued: int = 0
     outstanding: int = 0
-    previous_tokens: int = 0
-    parts: dict[int, str] = field(default_factory=dict)
+    outputs: dict[int, str] = field(default_factory=dict)
+    levels: int = 0
     seconds: float = 0.0
-    summary_tokens: int = 0
-    note: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -167,164 +65,274 @@ class _Job:
     doc: int
     part: int
     ids: tuple[int, ...]
+    final: bool
+    queued: int
 
 
 ProgressCallback = Callable[[int, int], None]
 
 
 class Summarizer:
-    """Runs documents through one loaded model with one set of settings."""
+    """Runs documents through one model (or an extractive method) with one set of settings."""
 
-    def __init__(self, loaded: LoadedModel, settings: RunSettings):
-        self.loaded = loaded
+    def __init__(self, settings: RunSettings, model: "LoadedModel | None" = None, backend: "Backend | None" = None):
         self.settings = settings
-        tokenizer = loaded.tokenizer
-        self.prefix_ids = tokenizer(settings.generation.prefix, add_special_tokens=False).input_ids if settings.generation.prefix else []
-        window = settings.chunking.size or loaded.window
-        self.content_size = window - len(self.prefix_ids) - 1  # room for the prefix and </s>
-        if self.content_size < 8:
+        self.model = model
+        self.backend = backend
+        self.name = model.name if model is not None and settings.abstractive else settings.method
+        self.device = model.placement.device if model is not None and settings.abstractive else "cpu"
+        self.dtype = (settings.quantize or model.placement.dtype) if model is not None and settings.abstractive else None
+        self.revision = model.revision if model is not None and settings.abstractive else None
+        if not settings.abstractive:
+            return
+        if model is None:
+            raise ValueError("the t5 method needs a loaded model")
+        tokenizer = model.tokenizer
+        prefix = settings.generation.prefix
+        self.prefix_ids = tokenizer(prefix, add_special_tokens=False).input_ids if prefix else []
+        self.eos_id = tokenizer.eos_token_id
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        window = settings.chunking.size or model.window
+        content_size = window - len(self.prefix_ids) - 1  # room for the prefix and </s>
+        if content_size < 8:
             raise ValueError(f"the input window ({window} tokens) leaves no room for text after the prefix")
-        if settings.chunking.overlap >= self.content_size // 2:
+        if settings.chunking.overlap >= content_size // 2:
             raise ValueError(
                 f"--chunk-overlap ({settings.chunking.overlap}) must be less than half of the "
-                f"{self.content_size} tokens each chunk holds"
+                f"{content_size} tokens each chunk holds"
             )
-        self.batch_size = settings.batch_size or default_batch_size(loaded.placement.device)
-        if settings.attention != "hf":
-            from .attention import set_attention
+        self.chunker = Chunker(tokenizer, content_size, settings.chunking.overlap)
+        self.batch_size = settings.batch_size or _default_batch_size(self.device)
+        g, c = settings.generation, settings.chunking
+        self.lengths = {
+            True: g,
+            False: replace(g, max_length=c.max_length or g.max_length, min_length=c.min_length if c.min_length is not None else g.min_length),
+        }
 
-            set_attention(loaded.model, settings.attention)
+    # -- extractive methods: no model, one record per document ---------------------------------
 
-    def _encode(self, text: str) -> tuple[list[int], dict[int, int]]:
-        encoded = self.loaded.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        offsets = encoded.get("offset_mapping")
-        boundaries = boundary_strengths(text, offsets) if offsets else {}
-        return list(encoded.input_ids), boundaries
+    def _extractive(self, index: int, item: Item) -> Summary:
+        from .methods.extractive import lead, textrank
 
-    def _jobs(self, state: _DocState, ids: list[int], boundaries: dict[int, int]) -> list[_Job]:
-        spans = plan_chunks(len(ids), self.content_size, self.settings.chunking.overlap, boundaries)
-        state.outstanding = len(spans)
-        state.parts = {}
-        return [_Job(state.index, part, tuple(ids[a:b])) for part, (a, b) in enumerate(spans)]
+        started = time.perf_counter()
+        pick = lead if self.settings.method == "lead" else textrank
+        summary = " ".join(pick(item.text, self.settings.sentences))
+        count = self._counter()
+        return Summary(
+            source=item.source, summary=summary, input_tokens=count(item.text), summary_tokens=count(summary),
+            chunks=1, model=self.name, device="cpu", seconds=time.perf_counter() - started,
+            counted_in="tokens" if self.model is not None else "words",
+        )
 
-    def run(self, documents: Iterable[Document], progress: ProgressCallback | None = None) -> Iterator[tuple[int, Summary]]:
-        """Yield (input position, Summary) per document, in the order documents finish."""
-        import torch
+    def _counter(self) -> Callable[[str], int]:
+        if self.model is None:
+            return lambda text: len(text.split())
+        tokenizer = self.model.tokenizer
+        return lambda text: len(tokenizer(text, add_special_tokens=False).input_ids)
 
-        if self.settings.generation.seed is not None:
-            torch.manual_seed(self.settings.generation.seed)
+    # -- the abstractive pipeline ----------------------------------------------------------------
 
-        by_index: dict[int, _DocState] = {}
+    def run(self, items: Iterable[Item | Failure], progress: ProgressCallback | None = None) -> Iterator[tuple[int, Summary]]:
+        """Yield (input position, Summary) per input, in the order documents finish."""
+        feed = enumerate(items)
+        if not self.settings.abstractive:
+            for index, item in feed:
+                yield index, self._failure(item) if isinstance(item, Failure) else self._checked(item) or self._extractive(index, item)
+            return
+
+        docs: dict[int, _Doc] = {}
+        open_docs: list[_Doc] = []  # documents whose current pass still has inputs to queue
         queue: list[_Job] = []
-        for index, document in enumerate(documents):
-            ids, boundaries = self._encode(document.text)
-            if not ids:
-                yield index, self._failed(document, "empty input, nothing to summarize")
+        rounds = done = known = 0
+        exhausted = False
+        lookahead = self.batch_size * LOOKAHEAD_BATCHES
+        while True:
+            # Fill the queue: finish queuing open passes first, then start new documents.
+            while len(queue) < lookahead and (open_docs or not exhausted):
+                if open_docs:
+                    doc = open_docs[0]
+                    ids = next(doc.feed, None)
+                    if ids is None:
+                        open_docs.pop(0)
+                        doc.feed = None
+                        if doc.outstanding == 0:  # a pass with no inputs
+                            yield doc.index, self._end(docs.pop(doc.index), "empty input, nothing to summarize")
+                        continue
+                    queue.append(_Job(doc.index, doc.issued, (*self.prefix_ids, *ids, *self._eos()), doc.final, rounds))
+                    doc.issued += 1
+                    doc.outstanding += 1
+                    known += 1
+                    continue
+                try:
+                    index, item = next(feed)
+                except StopIteration:
+                    exhausted = True
+                    break
+                if isinstance(item, Failure):
+                    yield index, self._failure(item)
+                    continue
+                problem = self._checked(item)
+                if problem is not None:
+                    yield index, problem
+                    continue
+                trace = Trace()
+                doc = _Doc(index, item.source, STRATEGIES[self.settings.strategy](item.text, self.chunker, trace), trace)
+                docs[index] = doc
+                self._start_pass(doc, next(doc.strategy), open_docs)
+            if progress:
+                progress(done, known)
+            if not queue:
+                if exhausted and not open_docs:
+                    return
                 continue
-            state = _DocState(index, document, input_tokens=len(ids), chunks=0)
-            jobs = self._jobs(state, ids, boundaries)
-            state.chunks = len(jobs)
-            state.previous_tokens = len(ids)
-            by_index[index] = state
-            queue.extend(jobs)
 
-        total = len(queue)
-        done = 0
-        if progress:
-            progress(done, total)
-        while queue:
-            queue.sort(key=lambda job: len(job.ids))
-            batch, queue = queue[: self.batch_size], queue[self.batch_size :]
+            batch = self._next_batch(queue, rounds)
+            rounds += 1
+            batch_ids = {id(job) for job in batch}
+            queue = [job for job in queue if id(job) not in batch_ids]
             started = time.perf_counter()
-            outcomes = self._generate_or_split([job.ids for job in batch])
+            outcomes = self._generate_or_split([job.ids for job in batch], self.lengths[batch[0].final])
             share = (time.perf_counter() - started) / len(batch)
             done += len(batch)
             for job, outcome in zip(batch, outcomes):
-                state = by_index.get(job.doc)
-                if state is None:  # its document already failed on another chunk
+                doc = docs.get(job.doc)
+                if doc is None:  # its document already failed on another chunk
                     continue
                 if isinstance(outcome, Exception):
-                    del by_index[job.doc]
-                    remaining = [other for other in queue if other.doc != job.doc]
-                    total -= len(queue) - len(remaining)
-                    queue = remaining
-                    yield job.doc, self._failed(state.document, f"generation failed: {_first_line(outcome)}")
+                    docs.pop(job.doc)
+                    if doc in open_docs:
+                        open_docs.remove(doc)
+                    dropped = [other for other in queue if other.doc == job.doc]
+                    queue = [other for other in queue if other.doc != job.doc]
+                    known -= len(dropped)
+                    doc.strategy.close()
+                    yield job.doc, self._end(doc, f"generation failed: {_first_line(outcome)}")
                     continue
-                state.seconds += share
-                state.parts[job.part] = outcome
-                state.outstanding -= 1
-                if state.outstanding == 0:
-                    new_jobs = self._advance(state)
-                    if new_jobs:
-                        queue.extend(new_jobs)
-                        total += len(new_jobs)
-                    else:
-                        yield state.index, self._finished(state)
+                doc.seconds += share
+                doc.outputs[job.part] = self._finish_text(outcome, doc) if job.final else self._decode(outcome)
+                doc.outstanding -= 1
+                if doc.outstanding == 0 and doc.feed is None:
+                    result = self._advance(doc, open_docs)
+                    if result is not None:
+                        del docs[doc.index]
+                        yield doc.index, result
             if progress:
-                progress(done, total)
+                progress(done, known)
 
-    def _advance(self, state: _DocState) -> list[_Job]:
-        """A level is done: keep the joined summaries if they fit, else queue another level."""
-        joined = " ".join(state.parts[i].strip() for i in sorted(state.parts) if state.parts[i].strip())
-        state.parts = {0: joined}
-        ids, boundaries = self._encode(joined)
-        state.summary_tokens = len(ids)
-        if len(ids) <= self.content_size:
-            return []
-        if len(ids) >= state.previous_tokens or state.level + 1 >= MAX_LEVELS:
-            state.note = (
-                f"chunk summaries ({len(ids)} tokens) do not shrink below the {self.content_size}-token "
-                "window; kept them joined (try a smaller --max-length)"
-            )
-            return []
-        state.level += 1
-        state.previous_tokens = len(ids)
-        return self._jobs(state, ids, boundaries)
+    def _eos(self) -> tuple[int, ...]:
+        return (self.eos_id,) if self.eos_id is not None else ()
 
-    def _generate_or_split(self, batch: list[tuple[int, ...]]) -> list[str | Exception]:
-        """Generate a batch; if that fails (say, out of memory), retry its chunks one at a
-        time, so a chunk that cannot be done fails only its own document."""
+    def _start_pass(self, doc: _Doc, step: Pass, open_docs: list[_Doc], front: bool = False) -> None:
+        doc.final, doc.feed, doc.issued, doc.outstanding, doc.outputs = step.final, iter(step.inputs), 0, 0, {}
+        doc.levels += 1
+        if front:
+            open_docs.insert(0, doc)
+        else:
+            open_docs.append(doc)
+
+    def _advance(self, doc: _Doc, open_docs: list[_Doc]) -> Summary | None:
+        """A pass is done: hand its summaries to the strategy; a record if the strategy is done."""
+        summaries = [doc.outputs[i] for i in range(doc.issued)]
         try:
-            return self._generate(batch)
+            step = doc.strategy.send(summaries)
+        except StopIteration as stop:
+            return self._record(doc, stop.value)
+        self._start_pass(doc, step, open_docs, front=True)  # finish started documents first
+        return None
+
+    def _next_batch(self, queue: list[_Job], rounds: int) -> list[_Job]:
+        """Jobs of one generation-length group, neighbours in length; the oldest job goes next
+        once it has waited MAX_WAIT_ROUNDS rounds."""
+        oldest = min(queue, key=lambda job: job.queued)
+        if rounds - oldest.queued >= MAX_WAIT_ROUNDS:
+            final, anchor = oldest.final, oldest
+        else:
+            finals = sum(job.final for job in queue)
+            final, anchor = finals * 2 >= len(queue), None
+        group = sorted((job for job in queue if job.final == final), key=lambda job: len(job.ids))
+        start = group.index(anchor) if anchor is not None else 0
+        beams = self.lengths[final].num_beams
+        batch: list[_Job] = []
+        for job in group[start:] + group[:start][::-1]:
+            width = max([len(job.ids)] + [len(j.ids) for j in batch])
+            if batch and (len(batch) >= self.batch_size or (
+                self.settings.batch_tokens is not None and (len(batch) + 1) * width * beams > self.settings.batch_tokens
+            )):
+                break
+            batch.append(job)
+        return batch
+
+    def _generate_or_split(self, rows: list[tuple[int, ...]], generation: GenerationSettings) -> list[list[int] | Exception]:
+        """Generate a batch; if that fails (say, out of memory), retry its rows one at a time,
+        so a chunk that cannot be done fails only its own document."""
+        try:
+            return self.backend.generate(rows, generation)
         except (RuntimeError, ValueError, IndexError) as exc:
-            if len(batch) == 1:
+            if len(rows) == 1:
                 return [exc]
-            return [outcome for ids in batch for outcome in self._generate_or_split([ids])]
+            return [outcome for row in rows for outcome in self._generate_or_split([row], generation)]
 
-    def _generate(self, batch: list[tuple[int, ...]]) -> list[str]:
-        import torch
+    def _decode(self, ids: list[int]) -> str:
+        return self.model.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=True)
 
-        tokenizer, model = self.loaded.tokenizer, self.loaded.model
-        eos = tokenizer.eos_token_id
-        rows = [list(self.prefix_ids) + list(ids) + ([eos] if eos is not None else []) for ids in batch]
-        width = max(len(row) for row in rows)
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        device = self.loaded.placement.torch_device
-        input_ids = torch.tensor([row + [pad] * (width - len(row)) for row in rows], device=device)
-        attention_mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows], device=device)
-        with torch.inference_mode():
-            output = model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, **self.settings.generation.generate_kwargs()
-            )
-        return tokenizer.batch_decode(output, skip_special_tokens=True, clean_up_tokenization_spaces=True)
+    def _finish_text(self, ids: list[int], doc: _Doc) -> str:
+        """A final-pass summary; with --whole-sentences, cut back to its last complete sentence
+        when the length limit stopped it mid-sentence."""
+        text = self._decode(ids)
+        if not self.settings.whole_sentences:
+            return text
+        produced = sum(1 for i in ids if i not in (self.pad_id, self.eos_id))
+        if produced < self.settings.generation.max_length:
+            return text
+        from .sentences import is_complete, sentence_spans
 
-    def _finished(self, state: _DocState) -> Summary:
-        text = state.parts[0]
+        spans = sentence_spans(text)
+        if not spans or is_complete(text[spans[-1][0]:spans[-1][1]]):
+            return text
+        complete = [end for start, end in spans if is_complete(text[start:end])]
+        if not complete:
+            doc.notes.append("the summary stopped at --max-length mid-sentence and has no complete sentence to cut back to; kept as is")
+            return text
+        return text[: complete[-1]]
+
+    def _record(self, doc: _Doc, text: str) -> Summary:
+        trace = doc.trace
+        notes = [*doc.notes, *([trace.warning] if trace.warning else [])]
         return Summary(
-            source=state.document.source,
+            source=doc.source,
             summary=text,
-            input_tokens=state.input_tokens,
-            summary_tokens=state.summary_tokens,
-            chunks=state.chunks,
-            levels=state.level + 1,
-            model=self.loaded.name,
-            device=self.loaded.placement.device,
-            seconds=state.seconds,
-            warning=state.note,
+            input_tokens=trace.input_tokens,
+            summary_tokens=len(self.model.tokenizer(text, add_special_tokens=False).input_ids) if text else 0,
+            chunks=trace.chunks,
+            levels=doc.levels,
+            model=self.name,
+            device=self.device,
+            seconds=doc.seconds,
+            warning="; ".join(notes) if notes else None,
+            parts=tuple(trace.parts) if trace.parts is not None else None,
         )
 
-    def _failed(self, document: Document, message: str) -> Summary:
+    def _checked(self, item: Item) -> Summary | None:
+        if not item.text.strip():
+            return self._failure(Failure(item.source, "empty input, nothing to summarize"))
+        return None
+
+    def _end(self, doc: _Doc, message: str) -> Summary:
+        return self._failure(Failure(doc.source, message))
+
+    def _failure(self, failure: Failure) -> Summary:
         return Summary(
-            source=document.source, summary="", input_tokens=0, summary_tokens=0, chunks=0,
-            model=self.loaded.name, device=self.loaded.placement.device, seconds=0.0, error=message,
+            source=failure.source, summary="", input_tokens=0, summary_tokens=0, chunks=0,
+            model=self.name, device=self.device, seconds=0.0, error=failure.message,
         )
+
+
+def _default_batch_size(device: str) -> int:
+    from .device import default_batch_size
+
+    return default_batch_size(device)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

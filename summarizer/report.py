@@ -26,6 +26,8 @@ class Summary:
     levels: int = 1
     error: str | None = None
     warning: str | None = None
+    parts: tuple[str, ...] | None = None
+    counted_in: str = "tokens"
 
     @property
     def compression_ratio(self) -> float | None:
@@ -34,7 +36,8 @@ class Summary:
             return None
         return self.input_tokens / self.summary_tokens
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, parts: bool = False) -> dict[str, Any]:
+        """The JSON record; `parts` adds the chunk summaries (in document order)."""
         ratio = self.compression_ratio
         data: dict[str, Any] = {
             "source": self.source,
@@ -48,6 +51,10 @@ class Summary:
             "device": self.device,
             "seconds": round(self.seconds, 3),
         }
+        if self.counted_in != "tokens":
+            data["counted_in"] = self.counted_in
+        if parts and self.parts is not None:
+            data["parts"] = list(self.parts)
         if self.error is not None:
             data["error"] = self.error
         if self.warning is not None:
@@ -55,12 +62,12 @@ class Summary:
         return data
 
 
-def render(summary: Summary, fmt: str, *, with_header: bool = False) -> str:
+def render(summary: Summary, fmt: str, *, with_header: bool = False, parts: bool = False) -> str:
     """One document as it appears on stdout or in its output file."""
     if fmt == "json":
-        return json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(summary.to_dict(parts), ensure_ascii=False, indent=2) + "\n"
     if fmt == "jsonl":
-        return json.dumps(summary.to_dict(), ensure_ascii=False) + "\n"
+        return json.dumps(summary.to_dict(parts), ensure_ascii=False) + "\n"
     if fmt == "markdown":
         return f"## {summary.source}\n\n{summary.summary}\n\n"
     if with_header:
@@ -68,8 +75,8 @@ def render(summary: Summary, fmt: str, *, with_header: bool = False) -> str:
     return summary.summary + "\n"
 
 
-def render_json_list(summaries: Sequence[Summary]) -> str:
-    return json.dumps([s.to_dict() for s in summaries], ensure_ascii=False, indent=2) + "\n"
+def render_json_list(summaries: Sequence[Summary], parts: bool = False) -> str:
+    return json.dumps([s.to_dict(parts) for s in summaries], ensure_ascii=False, indent=2) + "\n"
 
 
 def format_ratio(ratio: float | None) -> str:

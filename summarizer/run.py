@@ -1,26 +1,29 @@
 """One `summarize` invocation at the edges: inputs in, model loaded, summaries out.
 
-This is where side effects live: reading stdin, writing stdout and output files, drawing
-progress and the report on stderr, and turning failures into exit codes.
+This is where side effects live: reading stdin, files and URLs, writing stdout, output files
+and the manifest, drawing progress and the report on stderr, signals, and exit codes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
-from .config import ConfigError, build_settings
-from .inputs import DEFAULT_GLOBS, Collected, collect
+from .config import ConfigError, RunSettings, build_settings
 from .outputs import output_path, write_atomic
+from .readers import DEFAULT_GLOBS, Listing, ReadError, Source, discover, read
 from .report import Summary, render, render_json_list, report_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED = 141, 130, 143
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,17 @@ class Request:
     output_dir: Path | None = None
     globs: tuple[str, ...] | None = None
     quiet: bool = False
+    parts: bool = False
+    resume: bool = False
+    overwrite: bool = False
+    debug: bool = False
+    engine: str = "local"
+    ray_address: str | None = None
+    replicas: int | None = None
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: stop like Ctrl-C, keeping what is finished."""
 
 
 def _say(message: str) -> None:
@@ -41,35 +55,70 @@ def error(message: str) -> None:
     _say(f"error: {message}")
 
 
-def _plan_outputs(request: Request, collected: Collected) -> dict[int, Path] | None:
-    """Where each document's summary goes; None (after an error) if that would clobber a file."""
+def unexpected(exc: BaseException, debug: bool) -> int:
+    """An error nobody planned for: the traceback with --debug, else one line."""
+    if debug:
+        traceback.print_exception(exc)
+    else:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        error(f"unexpected {type(exc).__name__}{': ' + first if first else ''} (rerun with --debug for the traceback)")
+    return EXIT_FAILED
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+
+def _plan_outputs(request: Request, sources: list[Source], manifest) -> dict[int, Path] | None:
+    """Where each input's summary goes; None (after an error) if that would clobber a file:
+    an input, another output of this run, or a file this tool did not write (without --overwrite)."""
     if request.output_dir is None:
         return {}
     if request.output_dir.exists() and not request.output_dir.is_dir():
         error(f"--output-dir {request.output_dir} exists and is not a folder")
         return None
-    inputs = {Path(d.source).resolve() for d in collected.documents if d.source != "-"}
+    inputs = {Path(s.name).resolve() for s in sources if s.kind == "file"}
     targets: dict[int, Path] = {}
     seen: dict[Path, str] = {}
-    for index, document in enumerate(collected.documents):
-        target = output_path(request.output_dir, document.relpath, request.fmt)
+    foreign: list[Path] = []
+    for index, source in enumerate(sources):
+        target = output_path(request.output_dir, source.relpath, request.fmt)
         resolved = target.resolve()
         if resolved in inputs:
-            error(f"writing the summary of {document.source} to {target} would overwrite an input; "
-                   "choose another --output-dir")
+            error(f"writing the summary of {source.name} to {target} would overwrite an input; choose another --output-dir")
             return None
         if resolved in seen:
-            error(f"{document.source} and {seen[resolved]} would both be written to {target}; "
-                   "summarize them in separate runs")
+            error(f"{source.name} and {seen[resolved]} would both be written to {target}; summarize them in separate runs")
             return None
-        seen[resolved] = document.source
+        seen[resolved] = source.name
         targets[index] = target
+        if not request.overwrite and target.exists() and not manifest.owns(target):
+            foreign.append(target)
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        error(f"{foreign[0]}{more} already exist(s) and were not written by summarize; "
+              "pass --overwrite to replace them, or choose another --output-dir")
+        return None
     return targets
 
 
+def _emit(result: Summary, target: Path | None, request: Request, several: bool, manifest, digest: str, settings: str) -> None:
+    if target is not None:
+        if result.error is None:
+            payload = render(result, "json" if request.fmt == "jsonl" else request.fmt, parts=request.parts).encode("utf-8")
+            manifest.record(target, digest, settings, payload)
+            write_atomic(target, payload)
+    elif request.fmt == "jsonl" or (request.fmt != "json" and result.error is None):
+        sys.stdout.write(render(result, request.fmt, with_header=several, parts=request.parts))
+        sys.stdout.flush()
+
+
+# -- progress -----------------------------------------------------------------------------------
+
+
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    """A transient rich progress bar on stderr, drawn only once there is more than one chunk."""
+def _progress(enabled: bool, documents: int) -> Iterator[Any]:
+    """A transient rich progress bar on stderr: documents done of all, chunks, throughput.
+    Drawn only on a terminal, and only once there is more than one chunk or document."""
     from rich.console import Console
 
     console = Console(stderr=True)
@@ -79,15 +128,19 @@ def _progress(enabled: bool) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(
-        TextColumn("summarizing"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("summarizing"), BarColumn(), MofNCompleteColumn(), TextColumn("docs"),
+        TextColumn("{task.fields[chunks]}"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+        console=console, transient=True,
     )
-    task = bar.add_task("chunks", total=None)
+    task = bar.add_task("docs", total=documents, chunks="", rate="")
+    started = time.perf_counter()
 
-    def update(done: int, total: int) -> None:
-        if total > 1 and not bar.live.is_started:
+    def update(docs_done: int, chunks_done: int, chunks_known: int) -> None:
+        if (documents > 1 or chunks_known > 1) and not bar.live.is_started:
             bar.start()
-        bar.update(task, completed=done, total=total)
+        elapsed = time.perf_counter() - started
+        rate = f"{docs_done / elapsed:.1f} docs/s" if docs_done and elapsed > 0 else ""
+        bar.update(task, completed=docs_done, chunks=f"{chunks_done}/{chunks_known} chunks", rate=rate)
 
     try:
         yield update
@@ -95,10 +148,13 @@ def _progress(enabled: bool) -> Iterator[Any]:
         bar.stop()
 
 
-def _load(model: str, device: str, dtype: str, quiet: bool = False):
+# -- the model ----------------------------------------------------------------------------------
+
+
+def _load(model: str, device: str, dtype: str, quiet: bool = False, weights: bool = True, allow_pickle: bool = False):
     """The loaded model, or the exit code after saying in one line why it could not load."""
+    from .backends.loading import ModelLoadError, load_model
     from .device import DeviceError, resolve
-    from .pipeline import ModelLoadError, load_model
 
     try:
         placement = resolve(device, dtype)
@@ -106,79 +162,205 @@ def _load(model: str, device: str, dtype: str, quiet: bool = False):
         error(str(exc))
         return EXIT_USAGE
     try:
-        return load_model(model, placement, progress_bars=not quiet and sys.stderr.isatty())
+        return load_model(model, placement, progress_bars=not quiet and sys.stderr.isatty(), weights=weights, allow_pickle=allow_pickle)
     except ModelLoadError as exc:
         error(str(exc))
         return EXIT_FAILED
 
 
-def execute(request: Request) -> int:
-    """Run a request; returns the exit code (0 all done, 1 something failed, 2 usage)."""
-    collected = collect(request.paths, request.globs or DEFAULT_GLOBS, exclude=request.output_dir)
-    for problem in collected.skipped:
-        _say(f"note: {problem.source}: {problem.message}")
-    for problem in collected.errors:
-        error(f"{problem.source}: {problem.message}")
-    targets = _plan_outputs(request, collected)
-    if targets is None:
-        return EXIT_USAGE
-    if not collected.documents:
-        if not collected.errors:
-            error("nothing to summarize")
-        return EXIT_FAILED
+def open_summarizer(layers: tuple[Mapping[str, Any], ...], quiet: bool = True, weights: bool = True):
+    """The Summarizer the settings ask for, or an exit code after saying why there is none.
 
+    `weights=False` loads only what describes the model (for a driver whose workers run it)."""
+    from .backends import BackendError, open_backend
     from .pipeline import Summarizer
 
-    user = build_settings(*request.layers)
-    loaded = _load(user.model, user.device, user.dtype, request.quiet)
+    user = build_settings(*layers)
+    if not user.abstractive:
+        return Summarizer(user, _cached_tokenizer(user.model))
+    loaded = _load(user.model, user.device, user.dtype, quiet, weights=weights and user.backend == "torch", allow_pickle=user.allow_pickle)
     if isinstance(loaded, int):
         return loaded
     try:
-        settings = build_settings(loaded.task_defaults, *request.layers)
-        summarizer = Summarizer(loaded, settings)
-    except (ConfigError, ValueError) as exc:
+        settings = build_settings(*layers, inherited=loaded.task_defaults)
+        return Summarizer(settings, loaded, open_backend(loaded, settings) if weights else None)
+    except (ConfigError, BackendError, ValueError) as exc:
         error(str(exc))
         return EXIT_USAGE
 
-    several = len(collected.documents) > 1
-    started = time.perf_counter()
-    ok = not collected.errors
-    finished: dict[int, Summary] = {}
+
+def _cached_tokenizer(model: str):
+    """The default model's tokenizer when it is on disk (extractive token counts), else None."""
+    from .backends.loading import ModelLoadError, load_model
+    from .device import resolve
+
     try:
-        with _progress(not request.quiet) as progress:
-            for index, result in summarizer.run(collected.documents, progress):
-                finished[index] = result
-                if result.error is not None:
-                    ok = False
-                    error(f"{result.source}: {result.error}")
-                elif result.warning:
-                    _say(f"warning: {result.source}: {result.warning}")
-                if targets:
-                    if result.error is None:
-                        write_atomic(targets[index], render(result, "json" if request.fmt == "jsonl" else request.fmt))
-                elif request.fmt == "jsonl" or (request.fmt != "json" and result.error is None):
-                    sys.stdout.write(render(result, request.fmt, with_header=several))
-                    sys.stdout.flush()
+        return load_model(model, resolve("cpu", "float32"), weights=False, local_only=True)
+    except ModelLoadError:
+        return None
+
+
+def settings_fingerprint(summarizer) -> str:
+    """Everything that changes what a summary says: the model (and its revision), backend,
+    precision, method, strategy, every generation and chunking setting. Not batch sizes,
+    threads or the attention implementation, which change only speed."""
+    from dataclasses import asdict
+
+    from .manifest import fingerprint
+
+    settings: RunSettings = summarizer.settings
+    described = asdict(settings)
+    for speed_only in ("batch_size", "batch_tokens", "threads", "attention", "device", "allow_pickle"):
+        described.pop(speed_only)
+    described["dtype"] = summarizer.dtype
+    described["revision"] = summarizer.revision
+    return fingerprint(described)
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def execute(request: Request) -> int:
+    """Run a request; returns the exit code (0 all done, 1 something failed, 2 usage)."""
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
+    try:
+        return _execute(request)
+    except KeyboardInterrupt:
+        _stopped("interrupted", request)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        _stopped("terminated", request)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         # The reader went away (`summarize dir | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-    except KeyboardInterrupt:
-        error("interrupted")
-        return 130
-    except OSError as exc:
-        error(f"cannot write output: {exc}")
+        return EXIT_PIPE
+    except Exception as exc:  # noqa: BLE001 -- the last line of defence: one line, exit 1
+        return unexpected(exc, request.debug)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def _stopped(how: str, request: Request) -> None:
+    hint = " -- finished summaries are kept; rerun the same command with --resume to do the rest" if request.output_dir else ""
+    error(f"{how}{hint}")
+
+
+def _execute(request: Request) -> int:
+    listing = discover(request.paths, request.globs or DEFAULT_GLOBS, exclude=request.output_dir)
+    for problem in listing.skipped:
+        _say(f"note: {problem.source}: {problem.message}")
+    for problem in listing.errors:
+        error(f"{problem.source}: {problem.message}")
+    from .manifest import Manifest
+
+    manifest = Manifest(request.output_dir) if request.output_dir is not None else None
+    targets = _plan_outputs(request, listing.sources, manifest)
+    if targets is None:
+        return EXIT_USAGE
+    if not listing.sources:
+        if not listing.errors:
+            error("nothing to summarize")
         return EXIT_FAILED
+
+    driver = request.engine != "local"
+    summarizer = open_summarizer(request.layers, request.quiet, weights=not driver)
+    if isinstance(summarizer, int):
+        return summarizer
+    settings = settings_fingerprint(summarizer) if manifest is not None else ""
+
+    several = len(listing.sources) > 1
+    stream = _Stream(listing.sources, targets, manifest if request.resume else None, settings)
+    started = time.perf_counter()
+    failed: list[Summary] = []
+    finished: dict[int, Summary] = {}
+    with _progress(not request.quiet, len(listing.sources)) as progress:
+        chunks = [0, 0]
+
+        def on_chunks(done: int, known: int) -> None:
+            chunks[:] = [done, known]
+            if progress:
+                progress(len(finished) + stream.skipped, done, known)
+
+        for index, result in _records(request, summarizer, stream.items(), on_chunks):
+            position, digest = stream.meta.pop(index)
+            finished[position] = result
+            if result.error is not None:
+                failed.append(result)
+                error(f"{result.source}: {result.error}")
+            elif result.warning:
+                _say(f"warning: {result.source}: {result.warning}")
+            _emit(result, targets.get(position), request, several, manifest, digest, settings)
+            on_chunks(*chunks)
     wall = time.perf_counter() - started
 
     ordered = [finished[i] for i in sorted(finished)]  # input order, whatever order they finished in
-    if request.fmt == "json" and not targets:
-        sys.stdout.write(render(ordered[0], "json") if not several else render_json_list(ordered))
-    if not request.quiet and request.fmt in ("text", "markdown"):
+    if request.fmt == "json" and not targets and ordered:
+        sys.stdout.write(render(ordered[0], "json", parts=request.parts) if not several else render_json_list(ordered, request.parts))
+    if stream.skipped:
+        _say(f"resumed: {stream.skipped} of {len(listing.sources)} already summarized with these settings, skipped")
+    if not request.quiet and request.fmt in ("text", "markdown") and ordered:
         from rich.console import Console
 
         Console(stderr=True).print(report_table(ordered, wall))
-    return EXIT_OK if ok else EXIT_FAILED
+    if failed and several:
+        names = ", ".join(r.source for r in failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
+        error(f"{len(failed)} of {len(listing.sources)} inputs failed: {names}")
+    return EXIT_OK if not failed and not listing.errors else EXIT_FAILED
+
+
+def _records(request: Request, summarizer, items, progress: Callable[[int, int], None]):
+    """(index, Summary) per item, from the engine the request names."""
+    if request.engine == "ray":
+        from .engines.ray import summarize_on_ray
+
+        return summarize_on_ray(request, summarizer.settings, items, progress)
+    return summarizer.run(items, progress)
+
+
+class _Stream:
+    """Sources read one at a time as the pipeline asks for them, skipping finished ones under
+    --resume; `meta` maps the pipeline's item index to (source position, input digest)."""
+
+    def __init__(self, sources: list[Source], targets: dict[int, Path], manifest, settings: str):
+        self.sources, self.targets, self.manifest, self.settings = sources, targets, manifest, settings
+        self.meta: dict[int, tuple[int, str]] = {}
+        self.skipped = 0
+
+    def items(self):
+        from .pipeline import Failure
+
+        index = 0
+        for position, source in enumerate(self.sources):
+            try:
+                document = read(source)
+            except ReadError as exc:
+                if exc.skippable:
+                    _say(f"note: {source.name}: {exc}, skipped")
+                    continue
+                item, digest = Failure(source.name, str(exc)), ""
+            else:
+                for note in document.notes:
+                    _say(f"note: {source.name}: {note}")
+                target = self.targets.get(position)
+                if self.manifest is not None and target is not None and self.manifest.done(target, document.digest, self.settings):
+                    self.skipped += 1
+                    continue
+                item, digest = document, document.digest
+            self.meta[index] = (position, digest)
+            index += 1
+            yield item
 
 
 @dataclass(frozen=True)
@@ -227,12 +409,16 @@ class MapRequest:
 
 def execute_attention_map(request: MapRequest) -> int:
     """`summarize attention-map`: a PNG with --out, else a terminal rendering on stdout."""
-    collected = collect([request.path])
-    for problem in collected.errors:
+    listing = discover([request.path])
+    for problem in listing.errors:
         error(f"{problem.source}: {problem.message}")
-    if not collected.documents:
+    if not listing.sources:
         return EXIT_FAILED
-    document = collected.documents[0]
+    try:
+        document = read(listing.sources[0])
+    except ReadError as exc:
+        error(f"{request.path}: {exc}")
+        return EXIT_FAILED
     if not document.text.strip():
         error(f"{document.source}: empty input, nothing to summarize")
         return EXIT_FAILED

@@ -185,8 +185,8 @@ def test_same_seed_same_sample(model, samples_dir):
     assert others - {first}, "different seeds give different samples"
 
 
-def test_max_length_bounds_each_chunk_summary(model, samples_dir):
-    data = summarize_json(samples_dir / "notes" / "meeting.txt", "--model", model, "--max-length", 3, "--min-length", 3)
+def test_max_length_bounds_each_chunk_summary_with_map(model, samples_dir):
+    data = summarize_json(samples_dir / "notes" / "meeting.txt", "--model", model, "--max-length", 3, "--min-length", 3, "--strategy", "map")
     assert 0 < data["summary_tokens"] <= 3 * data["chunks"] + data["chunks"]
 
 
@@ -199,11 +199,12 @@ def test_chunk_overlap_adds_chunks(model, samples_dir):
 def test_model_defaults_then_toml_then_flags(model, samples_dir, tmp_path):
     """Defaults < model's task_specific_params < TOML < flags, seen through max_length."""
     text = samples_dir / "notes" / "meeting.txt"
-    by_model = summarize_json(text, "--model", model, "--min-length", 16)  # model: max 16
+    model = (model, "--strategy", "map")  # one summary per chunk, each bounded by the lengths
+    by_model = summarize_json(text, "--model", *model, "--min-length", 16)  # model: max 16
     preset = tmp_path / "p.toml"
     preset.write_text("[generation]\nmax_length = 2\nmin_length = 2\n", encoding="utf-8")
-    by_toml = summarize_json(text, "--model", model, "--config", preset)
-    by_flag = summarize_json(text, "--model", model, "--config", preset, "--max-length", 5, "--min-length", 5)
+    by_toml = summarize_json(text, "--model", *model, "--config", preset)
+    by_flag = summarize_json(text, "--model", *model, "--config", preset, "--max-length", 5, "--min-length", 5)
     per_chunk = lambda d: d["summary_tokens"] / d["chunks"]  # noqa: E731
     assert per_chunk(by_toml) <= 2.5
     assert 3 < per_chunk(by_flag) <= 6

@@ -48,9 +48,17 @@ class LoadedModel:
         return model_defaults(getattr(self.config, "task_specific_params", None))
 
     @property
-    def revision(self) -> str | None:
-        """The hub commit the files came from (None for a local folder)."""
-        return getattr(self.config, "_commit_hash", None)
+    def revision(self) -> str:
+        """Which weights these are: the hub commit, or for a folder a hash of its files' names,
+        sizes and modification times (cheap, and changes whenever a file is rewritten)."""
+        commit = getattr(self.config, "_commit_hash", None)
+        folder = Path(self.name).expanduser()
+        if not folder.is_dir():
+            return commit or "unknown"
+        import hashlib
+
+        stats = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
+        return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 def _quiet_transformers(progress_bars: bool) -> None:
@@ -99,11 +107,24 @@ def _looks_like_path(name: str) -> bool:
     return Path(name).expanduser().exists() or name.startswith(("/", ".", "~")) or name.count("/") > 1
 
 
+def _pickle_refusal(name: str) -> ModelLoadError:
+    return ModelLoadError(
+        f"cannot load model {name!r}: it has only pickle (.bin) weights, and unpickling can run "
+        "arbitrary code -- convert it to safetensors, or pass --allow-pickle if you trust its source"
+    )
+
+
+def _only_pickle(folder: Path) -> bool:
+    return not any(folder.glob("*.safetensors")) and any(folder.glob("*.bin"))
+
+
 def load_model(
-    name: str, placement: Placement | None = None, progress_bars: bool = False, weights: bool = True
+    name: str, placement: Placement | None = None, progress_bars: bool = False, weights: bool = True,
+    local_only: bool = False, allow_pickle: bool = False,
 ) -> LoadedModel:
     """Load tokenizer, config and (with `weights`) the torch seq2seq model from a folder or a
-    hub id, cache first, then the hub."""
+    hub id, cache first, then the hub (never, with `local_only`). Only safetensors weights
+    load unless `allow_pickle`; remote code never runs."""
     placement = placement or resolve()
     _quiet_transformers(progress_bars)
     from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
@@ -114,6 +135,8 @@ def load_model(
         raise ModelLoadError(f"cannot load model {name!r}: no such folder -- {_FOLDER_HINT}, or a hub id like {DEFAULT_MODEL!r}")
     if is_dir and not (path / "config.json").is_file():
         raise ModelLoadError(f"cannot load model {name!r}: the folder has no config.json -- {_FOLDER_HINT}")
+    if is_dir and not allow_pickle and _only_pickle(path):
+        raise _pickle_refusal(name)
     source = str(path) if is_dir else name
 
     def _load(local_only: bool):
@@ -122,7 +145,7 @@ def load_model(
         if not weights:
             return tokenizer, AutoConfig.from_pretrained(source, **options), None
         model = AutoModelForSeq2SeqLM.from_pretrained(
-            source, dtype=placement.torch_dtype, use_safetensors=None if is_dir else True, **options
+            source, dtype=placement.torch_dtype, use_safetensors=None if allow_pickle else True, **options
         )
         return tokenizer, model.config, model
 
@@ -130,7 +153,7 @@ def load_model(
         try:
             tokenizer, config, model = _load(local_only=True)
         except OSError:
-            if is_dir or _offline_mode():
+            if is_dir or local_only or _offline_mode():
                 raise
             if not _hub_reachable():
                 raise ModelLoadError(
@@ -141,6 +164,8 @@ def load_model(
     except ModelLoadError:
         raise
     except (OSError, ValueError, KeyError, ImportError) as exc:
+        if not allow_pickle and "safetensors" in str(exc) and ".bin" in str(exc):
+            raise _pickle_refusal(name) from None
         hint = _FOLDER_HINT if is_dir else f"check the id, or connect to the internet once so the cache fills, or {_FOLDER_HINT}"
         raise ModelLoadError(f"cannot load model {name!r}: {_first_line(exc)} -- {hint}") from None
 

@@ -19,6 +19,12 @@ class TorchBackend:
 
     @classmethod
     def open(cls, loaded: "LoadedModel", settings: "RunSettings") -> "TorchBackend":
+        import torch
+
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        if settings.quantize == "int8":
+            loaded = _quantized(loaded)
         if settings.attention != "hf":
             from ..attention import set_attention
 
@@ -32,8 +38,24 @@ class TorchBackend:
         width = max(len(row) for row in rows)
         input_ids = torch.tensor([list(row) + [self.pad_id] * (width - len(row)) for row in rows], device=self.device)
         attention_mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows], device=self.device)
+        if generation.seed is not None:
+            torch.manual_seed(generation.seed)  # per call: a document's sample does not depend on earlier batches
         with torch.inference_mode():
             output = self.model.generate(
                 input_ids=input_ids, attention_mask=attention_mask, **generation.generate_kwargs()
             )
         return [row[1:] for row in output.tolist()]
+
+
+def _quantized(loaded: "LoadedModel") -> "LoadedModel":
+    """Dynamic int8: Linear weights stored as int8, activations quantized on the fly (CPU only)."""
+    from dataclasses import replace
+
+    import torch
+
+    from . import BackendError
+
+    if loaded.placement.device != "cpu":
+        raise BackendError("--quantize int8 on the torch backend runs on the CPU only; add --device cpu")
+    model = torch.ao.quantization.quantize_dynamic(loaded.model, {torch.nn.Linear}, dtype=torch.qint8)
+    return replace(loaded, model=model)

@@ -1,0 +1,97 @@
+"""Text to window-sized chunks of token ids, lazily: a 1-million-token file never sits in memory
+as one tokenization.
+
+A long text is tokenized in pieces of about `piece_chars` characters, cut at a paragraph break
+(else a sentence end, else a space) so the pieces tokenize as the whole text would; chunks are
+planned over the pieces as they come, carrying the unfinished tail into the next piece, which
+gives the same cuts as planning over the whole text at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterator
+
+from .chunking import PARAGRAPH, SENTENCE, WORD, boundary_strengths, plan_chunks
+
+PIECE_CHARS = 50_000
+_SPACE = re.compile(r"\s+")
+
+
+class Chunker:
+    """Tokenizes with the model's tokenizer and cuts into chunks of `content_size` ids."""
+
+    def __init__(self, tokenizer: Any, content_size: int, overlap: int = 0, piece_chars: int = PIECE_CHARS):
+        self.tokenizer = tokenizer
+        self.content_size = content_size
+        self.overlap = overlap
+        self.piece_chars = piece_chars
+
+    def encode(self, text: str) -> tuple[list[int], dict[int, int]]:
+        """Token ids (no special tokens) and the cut strength before each token."""
+        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        offsets = encoded.get("offset_mapping")
+        return list(encoded.input_ids), boundary_strengths(text, offsets) if offsets else {}
+
+    def count(self, text: str) -> int:
+        """Tokens in `text`, counted piece by piece."""
+        return sum(len(self.tokenizer(piece, add_special_tokens=False).input_ids) for piece, _ in pieces(text, self.piece_chars))
+
+    def split(self, ids: list[int], boundaries: dict[int, int]) -> Iterator[tuple[int, ...]]:
+        for start, end in plan_chunks(len(ids), self.content_size, self.overlap, boundaries):
+            yield tuple(ids[start:end])
+
+    def chunks(self, text: str, on_tokens: Callable[[int], None] | None = None) -> Iterator[tuple[int, ...]]:
+        """Chunks of `text` in order, produced as the text is tokenized (`on_tokens` hears how
+        many tokens each piece had)."""
+        carry: list[int] = []
+        carry_bounds: dict[int, int] = {}
+        for piece, seam in pieces(text, self.piece_chars):
+            ids, bounds = self.encode(piece)
+            if on_tokens is not None:
+                on_tokens(len(ids))
+            if carry and ids and seam:
+                bounds[0] = seam
+            ids = carry + ids
+            bounds = {**carry_bounds, **{i + len(carry): s for i, s in bounds.items()}}
+            spans = plan_chunks(len(ids), self.content_size, self.overlap, bounds)
+            for start, end in spans[:-1]:
+                yield tuple(ids[start:end])
+            if not spans:
+                carry, carry_bounds = [], {}
+                continue
+            tail = spans[-1][0]
+            carry = ids[tail:]
+            carry_bounds = {i - tail: s for i, s in bounds.items() if i > tail}
+        if carry:
+            yield tuple(carry)
+
+
+def pieces(text: str, size: int) -> Iterator[tuple[str, int]]:
+    """(piece, strength of the cut before it) covering `text`; whitespace at the cuts dropped."""
+    start, seam = 0, 0
+    while len(text) - start > size:
+        cut, gap_end, strength = _cut(text, start + size // 2, start + size)
+        yield text[start:cut], seam
+        start, seam = gap_end, strength
+    yield text[start:], seam
+
+
+def _cut(text: str, lo: int, hi: int) -> tuple[int, int, int]:
+    """Where to end a piece in text[lo:hi]: (piece end, next piece start, cut strength)."""
+    window = text[lo:hi]
+    paragraph = window.rfind("\n\n")
+    if paragraph >= 0:
+        return lo + paragraph, _skip_space(text, lo + paragraph), PARAGRAPH
+    spaces = list(_SPACE.finditer(window))
+    for match in reversed(spaces):
+        if window[max(0, match.start() - 1):match.start()] in (".", "!", "?"):
+            return lo + match.start(), lo + match.end(), SENTENCE
+    if spaces:
+        return lo + spaces[-1].start(), lo + spaces[-1].end(), WORD
+    return hi, hi, 0  # one enormous word: a hard cut
+
+
+def _skip_space(text: str, position: int) -> int:
+    match = _SPACE.match(text, position)
+    return match.end() if match else position
