@@ -207,7 +207,7 @@ def eval_command(
     output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (a table) or json.", rich_help_panel=OUTPUT),
     quiet: Quiet = False, debug: Debug = False,
 ) -> None:
-    from .run import EvalRequest, execute_eval
+    from .evaluation.run import EvalRequest, execute_eval
 
     layers = _settings_layers(config, locals())
     if predictions is not None and sweep:
