@@ -10,18 +10,21 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
+from .sentences import sentence_spans
+
 WORD, SENTENCE, PARAGRAPH = 1, 2, 3
 
 _PARAGRAPH_GAP = re.compile(r"\n[ \t\r\f\v]*\n")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
 def boundary_strengths(text: str, offsets: Sequence[tuple[int, int]]) -> dict[int, int]:
     """Map token index i to how good a cut *before* token i is (WORD, SENTENCE or PARAGRAPH).
 
     `offsets` are the tokenizer's character spans. A cut is possible only where whitespace
-    separates token i from token i-1; what that whitespace follows decides its strength.
+    separates token i from token i-1: PARAGRAPH when that gap holds a blank line, SENTENCE when
+    a sentence (per the shared splitter) ends right before it, WORD otherwise.
     """
+    ends = {end for _, end in sentence_spans(text)}
     strengths: dict[int, int] = {}
     for i in range(1, len(offsets)):
         prev_end, start = offsets[i - 1][1], offsets[i][0]
@@ -30,7 +33,7 @@ def boundary_strengths(text: str, offsets: Sequence[tuple[int, int]]) -> dict[in
             continue
         if _PARAGRAPH_GAP.search(gap):
             strengths[i] = PARAGRAPH
-        elif _SENTENCE_END.search(text[max(0, prev_end - 4):prev_end]):
+        elif prev_end in ends:  # a sentence ends on a non-space character, so only here
             strengths[i] = SENTENCE
         else:
             strengths[i] = WORD
