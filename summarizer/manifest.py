@@ -64,10 +64,11 @@ class Manifest:
         """True when this tool wrote `target` (so replacing it loses nothing of the user's)."""
         return self.key(target) in self.entries
 
-    def done(self, target: Path, input_digest: str, settings: str) -> bool:
-        """The output exists and was made from this input with these settings."""
+    def finished(self, target: Path, settings: str) -> bool:
+        """The output exists as written, made with these settings (from the input whose digest
+        its entry holds: the caller compares that with the input's digest now)."""
         entry = self.entries.get(self.key(target))
-        if entry is None or entry.input != input_digest or entry.settings != settings:
+        if entry is None or entry.settings != settings:
             return False
         try:
             return digest_bytes(target.read_bytes()) == entry.digest

@@ -321,10 +321,14 @@ class Summarizer:
         return self._failure(Failure(doc.source, message))
 
     def _failure(self, failure: Failure) -> Summary:
-        return Summary(
-            source=failure.source, summary="", input_tokens=0, summary_tokens=0, chunks=0,
-            model=self.name, device=self.device, seconds=0.0, error=failure.message,
-        )
+        return failed_record(failure, self.name, self.device)
+
+
+def failed_record(failure: Failure, model: str, device: str) -> Summary:
+    return Summary(
+        source=failure.source, summary="", input_tokens=0, summary_tokens=0, chunks=0,
+        model=model, device=device, seconds=0.0, error=failure.message,
+    )
 
 
 def _default_batch_size(device: str) -> int:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from .config import ConfigError, RunSettings, build_settings
 from .outputs import output_path, write_atomic
-from .readers import DEFAULT_GLOBS, Listing, ReadError, Source, discover, read
+from .readers import DEFAULT_GLOBS, ReadError, Source, discover, read
 from .report import Summary, render, render_json_list, report_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -274,42 +274,53 @@ def _execute(request: Request) -> int:
             error("nothing to summarize")
         return EXIT_FAILED
 
-    driver = request.engine != "local"
-    summarizer = open_summarizer(request.layers, request.quiet, weights=not driver)
+    summarizer = open_summarizer(request.layers, request.quiet, weights=request.engine == "local")
     if isinstance(summarizer, int):
         return summarizer
     settings = settings_fingerprint(summarizer) if manifest is not None else ""
+    done = {}
+    if request.resume:
+        done = {position: manifest.entries[manifest.key(target)].input
+                for position, target in targets.items() if manifest.finished(target, settings)}
+    from .engines import Prepare
 
+    prepare = Prepare(done, summarizer.name, summarizer.device)
     several = len(listing.sources) > 1
-    stream = _Stream(listing.sources, targets, manifest if request.resume else None, settings)
     started = time.perf_counter()
     failed: list[Summary] = []
     finished: dict[int, Summary] = {}
+    resumed = 0
     with _progress(not request.quiet, len(listing.sources)) as progress:
         chunks = [0, 0]
 
-        def on_chunks(done: int, known: int) -> None:
-            chunks[:] = [done, known]
+        def on_chunks(done_chunks: int, known: int) -> None:
+            chunks[:] = [done_chunks, known]
             if progress:
-                progress(len(finished) + stream.skipped, done, known)
+                progress(len(finished) + resumed, done_chunks, known)
 
-        for index, result in _records(request, summarizer, stream.items(), on_chunks):
-            position, digest = stream.meta.pop(index)
-            finished[position] = result
+        for outcome in _outcomes(request, listing.sources, prepare, summarizer, on_chunks):
+            source = listing.sources[outcome.position].name
+            for note in outcome.notes:
+                _say(f"note: {source}: {note}")
+            resumed += outcome.resumed
+            result = outcome.record
+            if result is None:
+                continue
+            finished[outcome.position] = result
             if result.error is not None:
                 failed.append(result)
                 error(f"{result.source}: {result.error}")
             elif result.warning:
                 _say(f"warning: {result.source}: {result.warning}")
-            _emit(result, targets.get(position), request, several, manifest, digest, settings)
+            _emit(result, targets.get(outcome.position), request, several, manifest, outcome.digest, settings)
             on_chunks(*chunks)
     wall = time.perf_counter() - started
 
     ordered = [finished[i] for i in sorted(finished)]  # input order, whatever order they finished in
     if request.fmt == "json" and not targets and ordered:
         sys.stdout.write(render(ordered[0], "json", parts=request.parts) if not several else render_json_list(ordered, request.parts))
-    if stream.skipped:
-        _say(f"resumed: {stream.skipped} of {len(listing.sources)} already summarized with these settings, skipped")
+    if resumed:
+        _say(f"resumed: {resumed} of {len(listing.sources)} inputs already summarized with these settings, skipped")
     if not request.quiet and request.fmt in ("text", "markdown") and ordered:
         from rich.console import Console
 
@@ -320,47 +331,15 @@ def _execute(request: Request) -> int:
     return EXIT_OK if not failed and not listing.errors else EXIT_FAILED
 
 
-def _records(request: Request, summarizer, items, progress: Callable[[int, int], None]):
-    """(index, Summary) per item, from the engine the request names."""
+def _outcomes(request: Request, sources: list[Source], prepare, summarizer, progress: Callable[[int, int], None]):
+    """One Outcome per input, from the engine the request names."""
     if request.engine == "ray":
-        from .engines.ray import summarize_on_ray
+        from .engines.ray import run_on_ray
 
-        return summarize_on_ray(request, summarizer.settings, items, progress)
-    return summarizer.run(items, progress)
+        return run_on_ray(sources, prepare, request.layers, progress, address=request.ray_address, replicas=request.replicas)
+    from .engines.local import run_local
 
-
-class _Stream:
-    """Sources read one at a time as the pipeline asks for them, skipping finished ones under
-    --resume; `meta` maps the pipeline's item index to (source position, input digest)."""
-
-    def __init__(self, sources: list[Source], targets: dict[int, Path], manifest, settings: str):
-        self.sources, self.targets, self.manifest, self.settings = sources, targets, manifest, settings
-        self.meta: dict[int, tuple[int, str]] = {}
-        self.skipped = 0
-
-    def items(self):
-        from .pipeline import Failure
-
-        index = 0
-        for position, source in enumerate(self.sources):
-            try:
-                document = read(source)
-            except ReadError as exc:
-                if exc.skippable:
-                    _say(f"note: {source.name}: {exc}, skipped")
-                    continue
-                item, digest = Failure(source.name, str(exc)), ""
-            else:
-                for note in document.notes:
-                    _say(f"note: {source.name}: {note}")
-                target = self.targets.get(position)
-                if self.manifest is not None and target is not None and self.manifest.done(target, document.digest, self.settings):
-                    self.skipped += 1
-                    continue
-                item, digest = document, document.digest
-            self.meta[index] = (position, digest)
-            index += 1
-            yield item
+    return run_local(sources, prepare, summarizer, progress)
 
 
 @dataclass(frozen=True)

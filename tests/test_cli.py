@@ -108,7 +108,7 @@ def test_output_dir_mirrors_relative_paths(model, docs, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert written == ["a.txt", "sub/b.md"], "one file per input, no temp files left"
+    assert written == [".summarize-manifest.jsonl", "a.txt", "sub/b.md"], "one file per input and the manifest, no temp files left"
     single = summarize_json(docs / "a.txt", "--model", model)
     assert (out / "a.txt").read_text(encoding="utf-8").strip() == single["summary"]
 
@@ -119,7 +119,7 @@ def test_output_dir_inside_the_input_folder_is_not_summarized_again(model, docs)
         result = invoke(docs, "--model", model, "--output-dir", out, "--quiet")
         assert result.exit_code == 0, result.stderr
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert written == ["a.txt", "sub/b.md"]
+    assert written == [".summarize-manifest.jsonl", "a.txt", "sub/b.md"]
 
 
 def test_output_dir_json_files(model, docs, tmp_path):
