@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from .chunking import boundary_strengths, plan_chunks
 from .config import DEFAULT_MODEL, RunSettings, model_defaults
 from .device import Placement, default_batch_size, resolve
-from .inputs import Document
+from .readers import Document
 from .report import Summary
 
 MAX_LEVELS = 8

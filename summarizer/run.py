@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from .config import ConfigError, build_settings
-from .inputs import DEFAULT_GLOBS, Collected, collect
 from .outputs import output_path, write_atomic
+from .readers import DEFAULT_GLOBS, Collected, collect
 from .report import Summary, render, render_json_list, report_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -117,6 +117,9 @@ def execute(request: Request) -> int:
     collected = collect(request.paths, request.globs or DEFAULT_GLOBS, exclude=request.output_dir)
     for problem in collected.skipped:
         _say(f"note: {problem.source}: {problem.message}")
+    for document in collected.documents:
+        for note in document.notes:
+            _say(f"note: {document.source}: {note}")
     for problem in collected.errors:
         error(f"{problem.source}: {problem.message}")
     targets = _plan_outputs(request, collected)
