@@ -27,7 +27,7 @@ from tiny_t5 import SAMPLES, T5_SMALL_SHAPE, build_tiny_t5  # noqa: E402
 
 from summarizer.config import build_settings  # noqa: E402
 from summarizer.device import resolve  # noqa: E402
-from summarizer.inputs import collect  # noqa: E402
+from summarizer.readers import collect  # noqa: E402
 from summarizer.backends import open_backend
 from summarizer.backends.loading import load_model
 from summarizer.pipeline import Summarizer  # noqa: E402
