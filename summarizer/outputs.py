@@ -7,11 +7,17 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 
+_KEPT_SUFFIXES = {"text": (".txt", ".md"), "markdown": (".md",)}
+
+
 def output_path(output_dir: Path, relpath: PurePosixPath, fmt: str) -> Path:
-    """Mirror the input's relative path; JSON formats get a `.json` suffix added."""
+    """Mirror the input's relative path. JSON formats add `.json`; text keeps a .txt/.md name
+    and adds `.txt` to others (report.pdf -> report.pdf.txt), markdown adds `.md` likewise."""
     path = output_dir.joinpath(*relpath.parts)
     if fmt in ("json", "jsonl"):
-        path = path.with_name(path.name + ".json")
+        return path.with_name(path.name + ".json")
+    if path.suffix.lower() not in _KEPT_SUFFIXES[fmt]:
+        return path.with_name(path.name + (".md" if fmt == "markdown" else ".txt"))
     return path
 
 
