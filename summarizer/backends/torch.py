@@ -40,15 +40,17 @@ class TorchBackend:
         attention_mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows], device=self.device)
         if generation.seed is not None:
             torch.manual_seed(generation.seed)  # per call: a document's sample does not depend on earlier batches
+        extra = {"cache": beam_cache(self.model.config)} if generation.num_beams > 1 else {}
         with torch.inference_mode():
             output = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, **generation.generate_kwargs()
+                input_ids=input_ids, attention_mask=attention_mask, **generation.generate_kwargs(), **extra
             )
         return [row[1:] for row in output.tolist()]
 
 
 def _quantized(loaded: "LoadedModel") -> "LoadedModel":
     """Dynamic int8: Linear weights stored as int8, activations quantized on the fly (CPU only)."""
+    import warnings
     from dataclasses import replace
 
     import torch
@@ -57,5 +59,31 @@ def _quantized(loaded: "LoadedModel") -> "LoadedModel":
 
     if loaded.placement.device != "cpu":
         raise BackendError("--quantize int8 on the torch backend runs on the CPU only; add --device cpu")
-    model = torch.ao.quantization.quantize_dynamic(loaded.model, {torch.nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():  # torch marks eager quantization deprecated in favour of torchao
+        warnings.simplefilter("ignore")
+        model = torch.ao.quantization.quantize_dynamic(loaded.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=False)
     return replace(loaded, model=model)
+
+
+def beam_cache(config: Any) -> Any:
+    """A key/value cache for beam search that does not reorder the cross-attention half.
+
+    After every step beam search gathers the cache along the beam axis so each beam keeps its
+    history. The cross-attention keys and values are projections of the encoder output, which
+    is the same for every beam of a document, so gathering them copies identical data: at 16
+    documents x 4 beams x 512 tokens on t5-small that is about 800 MB moved per generated token,
+    which is why larger beam batches got slower. Only the decoder's self-attention is reordered.
+    """
+    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+
+    global _BeamCache
+    if _BeamCache is None:
+        class _BeamCache(EncoderDecoderCache):  # noqa: N801 -- built on first use: transformers loads lazily
+            def reorder_cache(self, beam_idx):
+                self.self_attention_cache.reorder_cache(beam_idx)
+
+    decoder = config.get_text_config(decoder=True)
+    return _BeamCache(DynamicCache(config=decoder), DynamicCache(config=decoder))
+
+
+_BeamCache = None
