@@ -154,3 +154,30 @@ def test_bad_strategy_value_in_toml_is_a_usage_error(samples_dir, tmp_path):
     preset.write_text('strategy = "summarize-harder"\n', encoding="utf-8")
     result = invoke(samples_dir / "short.txt", "--config", preset)
     assert result.exit_code == 2 and "--strategy must be one of" in result.stderr
+
+
+def test_documents_are_pulled_lazily(loaded):
+    """The first summary comes out after a bounded number of inputs are read, however many
+    there are: a folder of 100k files starts at once and memory stays flat."""
+    pulled = []
+
+    def documents():
+        for i in range(100_000):
+            pulled.append(i)
+            yield SimpleNamespace(source=f"doc{i}", text=f"Report number {i} was filed on time.")
+
+    summarizer = _summarizer(loaded, max_length=4, num_beams=1, batch_size=4)
+    first = next(summarizer.run(documents()))
+    assert first[1].error is None
+    assert len(pulled) <= 4 * 4 + 1, "at most the look-ahead window of batches is read ahead"
+
+
+def test_a_huge_document_is_chunked_in_pieces_exactly_as_a_whole(loaded, samples_dir):
+    from summarizer.chunker import Chunker
+
+    text = "\n\n".join((samples_dir / "long_report.txt").read_text(encoding="utf-8") for _ in range(3))
+    whole = Chunker(loaded.tokenizer, 100, 10, piece_chars=10**9)
+    pieces = Chunker(loaded.tokenizer, 100, 10, piece_chars=3000)
+    counted = []
+    assert list(pieces.chunks(text, counted.append)) == list(whole.chunks(text))
+    assert len(counted) > 10 and sum(counted) == len(whole.encode(text)[0])
