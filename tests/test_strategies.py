@@ -181,3 +181,11 @@ def test_a_huge_document_is_chunked_in_pieces_exactly_as_a_whole(loaded, samples
     counted = []
     assert list(pieces.chunks(text, counted.append)) == list(whole.chunks(text))
     assert len(counted) > 10 and sum(counted) == len(whole.encode(text)[0])
+
+
+def test_a_pass_whose_jobs_finish_before_its_feed_is_drained_still_completes(loaded, samples_dir):
+    """With a small look-ahead a document's jobs can all be generated before the pipeline
+    learns that its feed is exhausted; the document must still finish, not fail as empty."""
+    texts = [(samples_dir / "notes" / "meeting.txt").read_text(encoding="utf-8")] * 3 + ["One line only."] * 5
+    results = _run(_summarizer(loaded, max_length=4, chunk_max_length=4, num_beams=1, batch_size=1), texts)
+    assert all(r.error is None for r in results.values()), [r.error for r in results.values()]

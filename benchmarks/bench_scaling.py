@@ -1,0 +1,90 @@
+"""Time and peak memory as inputs grow: one file of 50k, 200k and 1M tokens; 400 and 4,000 files.
+
+Each run is `summarize` in its own process on the tiny test model (so the model's own memory
+is small and what grows with the input shows), greedy, 4 tokens per summary; peak memory is the
+process's maximum resident set size (`wait4`'s ru_maxrss). Ratios are against the 50k-token
+file measured in the same run: time per input token, and peak memory.
+
+    python benchmarks/bench_scaling.py [--sizes 50000 200000 1000000] [--files 400 4000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from tiny_t5 import SAMPLES, build_tiny_t5  # noqa: E402
+
+FLAGS = ["--max-length", "4", "--min-length", "4", "--num-beams", "1", "--chunk-max-length", "4", "-q", "-f", "jsonl"]
+
+
+def corpus_text() -> str:
+    return "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLES.rglob("*")) if p.suffix in (".txt", ".md"))
+
+
+def write_tokens(path: Path, tokenizer, tokens: int) -> int:
+    """A text of about `tokens` tokens, the samples repeated with numbered paragraphs."""
+    unit = corpus_text()
+    per_unit = len(tokenizer(unit, add_special_tokens=False).input_ids)
+    copies = max(1, round(tokens / per_unit))
+    path.write_text("\n\n".join(f"Part {i}.\n\n{unit}" for i in range(copies)), encoding="utf-8")
+    return copies * per_unit
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"{' '.join(command)} exited with {status}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 200_000, 1_000_000])
+    parser.add_argument("--files", type=int, nargs="+", default=[400, 4000])
+    args = parser.parse_args()
+    from transformers import AutoTokenizer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        model = build_tiny_t5(tmp / "tiny")
+        tokenizer = AutoTokenizer.from_pretrained(model)
+        cli = [sys.executable, "-m", "summarizer", "--model", str(model), *FLAGS]
+        rows = []
+        for size in args.sizes:
+            path = tmp / f"doc{size}.txt"
+            tokens = write_tokens(path, tokenizer, size)
+            wall, peak = measure([*cli, str(path)])
+            rows.append((f"1 file, {tokens:,} tokens", tokens, wall, peak))
+        paragraphs = [p for p in corpus_text().split("\n\n") if len(p) > 200]
+        for count in args.files:
+            folder = tmp / f"files{count}"
+            folder.mkdir()
+            for i in range(count):
+                (folder / f"{i:05d}.txt").write_text(paragraphs[i % len(paragraphs)], encoding="utf-8")
+            tokens = sum(len(tokenizer(paragraphs[i % len(paragraphs)], add_special_tokens=False).input_ids) for i in range(count))
+            wall, peak = measure([*cli, str(folder)])
+            rows.append((f"{count:,} files", tokens, wall, peak))
+    base_rate = rows[0][2] / rows[0][1]
+    base_peak = rows[0][3]
+    print("tiny T5, greedy, 4-token summaries; whole process; ratios against the first row")
+    print(f"{'input':<26} {'seconds':>8} {'us/token':>9} {'x time/token':>13} {'peak MB':>8} {'x peak':>7}")
+    for label, tokens, wall, peak in rows:
+        rate = wall / tokens
+        print(f"{label:<26} {wall:>8.1f} {rate * 1e6:>9.1f} {rate / base_rate:>13.2f} {peak:>8.0f} {peak / base_peak:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
