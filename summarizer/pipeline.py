@@ -289,16 +289,13 @@ class Summarizer:
         produced = sum(1 for i in ids if i not in (self.pad_id, self.eos_id))
         if produced < self.settings.generation.max_length:
             return text
-        from .sentences import is_complete, sentence_spans
+        from .sentences import cut_to_complete
 
-        spans = sentence_spans(text)
-        if not spans or is_complete(text[spans[-1][0]:spans[-1][1]]):
-            return text
-        complete = [end for start, end in spans if is_complete(text[start:end])]
-        if not complete:
+        cut = cut_to_complete(text)
+        if cut is None:
             doc.notes.append("the summary stopped at --max-length mid-sentence and has no complete sentence to cut back to; kept as is")
             return text
-        return text[: complete[-1]]
+        return cut
 
     def _record(self, doc: _Doc, text: str) -> Summary:
         trace = doc.trace

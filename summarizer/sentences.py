@@ -102,6 +102,16 @@ _ALWAYS, _NEVER, _BEFORE_UPPER, _UNLESS_LOWER = range(4)
 _UPPER, _LOWER, _CASELESS = range(3)
 
 
+def cut_to_complete(text: str) -> str | None:
+    """`text` up to the end of its last complete sentence: the text itself when it already ends
+    on one, None when it has no complete sentence at all."""
+    spans = sentence_spans(text)
+    if not spans or is_complete(text[spans[-1][0]:spans[-1][1]]):
+        return text
+    ends = [end for start, end in spans if is_complete(text[start:end])]
+    return text[: ends[-1]] if ends else None
+
+
 def _candidates(text: str) -> list[tuple[int, int, int]]:
     """(end offset, rule, case of the next word) for every word ending in terminal punctuation.
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summarizer.sentences import is_complete, sentence_spans, split_sentences
+from summarizer.sentences import cut_to_complete, is_complete, sentence_spans, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -132,3 +132,18 @@ def test_spans_are_ordered_stripped_and_cover_every_visible_character(text):
         previous_end = end
     assert not text[previous_end:].strip()
     assert split_sentences(text) == [text[a:b] for a, b in spans]
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("The bridge reopened. Riders were pleased with the", "The bridge reopened."),
+        ("The bridge reopened. Riders were pleased.", "The bridge reopened. Riders were pleased."),
+        ("the bridge reopened on monday and riders", None),
+        ('He said "Stop." Then he left and', 'He said "Stop."'),
+        ("the u.s. economy grew 3.5 % . officials said the", "the u.s. economy grew 3.5 % ."),
+    ],
+    ids=["mid-sentence", "ends-on-sentence", "no-complete-sentence", "quote", "lowercased-tokenized"],
+)
+def test_cut_to_complete(text, cut):
+    assert cut_to_complete(text) == cut
