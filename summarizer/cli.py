@@ -97,6 +97,7 @@ NoRepeat = Annotated[Optional[int], typer.Option(help="Forbid repeating n-grams 
 RepetitionPenalty = Annotated[Optional[float], typer.Option(help="> 1 discourages repeated tokens.", rich_help_panel=GENERATION)]
 Seed = Annotated[Optional[int], typer.Option(help="Random seed: same seed, same output.", rich_help_panel=GENERATION)]
 Prefix = Annotated[Optional[str], typer.Option(help='Task prefix, e.g. "summarize: ". (default: the model\'s own)', rich_help_panel=GENERATION)]
+EarlyStopping = Annotated[Optional[bool], typer.Option("--early-stopping/--no-early-stopping", help="Beam search: stop once num_beams summaries are finished. (default: the model's own, else off)", rich_help_panel=GENERATION, show_default=False)]
 WholeSentences = Annotated[bool, typer.Option("--whole-sentences", help="Cut a summary stopped by --max-length back to its last complete sentence.", rich_help_panel=GENERATION)]
 Method = Annotated[Optional[MethodChoice], typer.Option(help="t5, or an extractive baseline that needs no model. (default: t5)", rich_help_panel=METHOD)]
 Sentences = Annotated[Optional[int], typer.Option(help="Sentences an extractive method picks. (default: 3)", rich_help_panel=METHOD)]
@@ -119,16 +120,21 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the traceback of an u
 
 SETTING_FLAGS = (
     "model", "max_length", "min_length", "num_beams", "temperature", "top_k", "top_p", "length_penalty",
-    "no_repeat_ngram_size", "repetition_penalty", "seed", "prefix", "whole_sentences", "method", "sentences",
+    "no_repeat_ngram_size", "repetition_penalty", "early_stopping", "seed", "prefix", "whole_sentences", "method", "sentences",
     "strategy", "chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length", "backend", "quantize",
     "batch_size", "batch_tokens", "threads", "device", "dtype", "attention", "allow_pickle",
 )
 
 
+ON_SWITCHES = ("whole_sentences", "allow_pickle")  # flags that can only turn a setting on
+
+
 def _settings_layers(config: Optional[Path], values: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     """The user's layers (TOML preset, then flags), checked now, before any model loads.
     A boolean flag left off is "not set", so a preset can still turn it on."""
-    flags = {name: (_value(values[name]) if values[name] is not False else None) for name in SETTING_FLAGS}
+    flags = {name: _value(values[name]) for name in SETTING_FLAGS}
+    for name in ON_SWITCHES:
+        flags[name] = flags[name] or None
     try:
         layers = (load_toml(config) if config else {}, flags)
         build_settings(*layers)
@@ -146,7 +152,8 @@ def summarize_command(
     model: Model = None, config: ConfigFile = None,
     max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
     temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
-    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None, seed: Seed = None,
+    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None,
+    early_stopping: EarlyStopping = None, seed: Seed = None,
     prefix: Prefix = None, whole_sentences: WholeSentences = False,
     method: Method = None, sentences: Sentences = None,
     strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
@@ -191,7 +198,8 @@ def eval_command(
     model: Model = None, config: ConfigFile = None,
     max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
     temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
-    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None, seed: Seed = None,
+    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None,
+    early_stopping: EarlyStopping = None, seed: Seed = None,
     prefix: Prefix = None, whole_sentences: WholeSentences = False,
     method: Method = None, sentences: Sentences = None,
     strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,

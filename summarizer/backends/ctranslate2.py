@@ -216,8 +216,7 @@ def ct2_options(generation: "GenerationSettings") -> dict[str, Any]:
     if beams and not g.early_stopping and g.length_penalty != 0:
         raise BackendError(
             f"--num-beams {g.num_beams} with early_stopping off has no ctranslate2 equivalent: its beam search "
-            "stops once num_beams hypotheses are finished; set early_stopping = true under [generation] "
-            "in a --config file, or use --backend torch"
+            "stops once num_beams hypotheses are finished; add --early-stopping, or use --backend torch"
         )
     options: dict[str, Any] = dict(
         beam_size=g.num_beams,
