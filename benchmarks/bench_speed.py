@@ -110,17 +110,17 @@ def main() -> None:
         rows.append({"run": "B: one document at a time, float32", "greedy_s": b_greedy, "beams_s": b_beams})
         plan = []
         if args.only != "ctranslate2":
-            plan += [("summarize, torch float32", ["--backend", "torch"]),
+            plan += [("summarize, torch float32", ["--backend", "torch", "--dtype", "float32"]),
                      ("summarize, torch int8", ["--backend", "torch", "--quantize", "int8"])]
         if args.only != "torch":
             subprocess.run([*cli, "--backend", "ctranslate2", "--num-beams", "1"], check=True, env=env, stdout=subprocess.DEVNULL)  # convert once, outside the timing
-            plan += [("summarize, ctranslate2 float32", ["--backend", "ctranslate2"]),
+            plan += [("summarize, ctranslate2 float32", ["--backend", "ctranslate2", "--dtype", "float32"]),
                      ("summarize, ctranslate2 int8", ["--backend", "ctranslate2", "--quantize", "int8"])]
         outputs = {}
         for label, flags in plan:
-            if "int8" in label and args.device != "cpu":
-                flags = [f for f in flags if f not in ("--quantize", "int8")] + ["--dtype", "float16"]
-                label = label.replace("int8", "float16")
+            if "int8" in label and args.device != "cpu":  # int8 is a CPU option: bfloat16 on a GPU
+                flags = [f for f in flags if f not in ("--quantize", "int8")] + ["--dtype", "bfloat16"]
+                label = label.replace("int8", "bfloat16")
             greedy_out, beams_out = tmp / f"{len(outputs)}g.json", tmp / f"{len(outputs)}b.json"
             greedy = run([*cli, *flags, "--num-beams", "1"], greedy_out)
             beams = run([*cli, *flags, "--num-beams", "4"], beams_out)
@@ -134,8 +134,8 @@ def main() -> None:
     identical = {label: texts == baseline_texts for label, texts in outputs.items()}
     agreement = {}
     for label, texts in outputs.items():
-        reference = outputs.get(label.replace("int8", "float32"))
-        if "int8" in label and reference:
+        reference = outputs.get(label.replace("int8", "float32").replace("bfloat16", "float32"))
+        if ("int8" in label or "bfloat16" in label) and reference:
             words = [(a.split(), b.split()) for a, b in zip(texts, reference)]
             same = sum(x == y for a, b in words for x, y in zip(a, b))
             agreement[label] = same / max(1, sum(max(len(a), len(b)) for a, b in words))

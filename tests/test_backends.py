@@ -80,3 +80,17 @@ def test_quantize_refuses_a_half_precision_dtype():
 
     with pytest.raises(ConfigError, match="--quantize int8 replaces --dtype float16"):
         build_settings({"quantize": "int8", "dtype": "float16"})
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_cuda_generates_what_the_cpu_does(tiny_model_dir, dtype):
+    """The same ids on the GPU as on the CPU (float32), and bfloat16 runs through the pipeline."""
+    cpu = load_model(str(tiny_model_dir), resolve("cpu", "float32"))
+    gpu = load_model(str(tiny_model_dir), resolve("cuda", dtype))
+    settings = build_settings({"num_beams": 4, "max_length": 8, "min_length": 8, "early_stopping": True})
+    on_cpu = open_backend(cpu, settings).generate(_rows(cpu), settings.generation)
+    on_gpu = open_backend(gpu, settings).generate(_rows(gpu), settings.generation)
+    assert len(on_gpu) == len(on_cpu) and all(len(row) == 8 for row in on_gpu)
+    if dtype == "float32":
+        assert on_gpu == on_cpu
