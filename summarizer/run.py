@@ -20,11 +20,12 @@ from typing import Any, Callable, Iterator, Mapping
 from .config import ConfigError, RunSettings, build_settings
 from .manifest import Entry, Manifest
 from .outputs import output_path, remove_stale_temps, write_atomic
-from .readers import DEFAULT_GLOBS, ReadError, Source, discover, read
+from .readers import DEFAULT_GLOBS, FetchSettings, ReadError, Source, discover, read
 from .report import Summary, render, render_json_list, report_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED = 141, 130, 143
+URL_TIMEOUT_VARIABLE = "SUMMARIZER_URL_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,9 @@ def _execute(request: Request) -> int:
         _say(f"note: {problem.source}: {problem.message}")
     for problem in listing.errors:
         error(f"{problem.source}: {problem.message}")
+    fetch_settings = _fetch_settings()
+    if fetch_settings is None:
+        return EXIT_USAGE
     plan = _plan_outputs(request, listing.sources)
     if plan is None:
         return EXIT_USAGE
@@ -334,7 +338,7 @@ def _execute(request: Request) -> int:
         done = {position: entry.input for position, entry in plan.written.items() if entry.settings == settings}
     from .engines import Prepare
 
-    prepare = Prepare(done, summarizer.name, summarizer.device)
+    prepare = Prepare(done, summarizer.name, summarizer.device, fetch_settings)
     several = len(listing.sources) > 1
     started = time.perf_counter()
     finished: dict[int, Summary] = {}
@@ -377,11 +381,29 @@ def _execute(request: Request) -> int:
         from rich.console import Console
 
         Console(stderr=True).print(report_table(ordered, wall))
-    failed = [r for r in ordered if r.error is not None]
-    if failed and several:
-        names = ", ".join(r.source for r in failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
-        error(f"{len(failed)} of {len(listing.sources)} inputs failed: {names}")
-    return EXIT_OK if not failed and not listing.errors else EXIT_FAILED
+    # The end of a long run repeats every input that failed, those that could not even be
+    # listed included: their first mention may have scrolled away long ago.
+    unfinished = [problem.source for problem in listing.errors] + [r.source for r in ordered if r.error is not None]
+    if unfinished and len(listing.sources) + len(listing.errors) > 1:
+        names = ", ".join(unfinished[:10]) + (f" and {len(unfinished) - 10} more" if len(unfinished) > 10 else "")
+        error(f"{len(unfinished)} of {len(listing.sources) + len(listing.errors)} inputs failed: {names}")
+    return EXIT_OK if not unfinished else EXIT_FAILED
+
+
+def _fetch_settings() -> FetchSettings | None:
+    """How URLs are fetched. SUMMARIZER_URL_TIMEOUT (seconds) bounds each download; it is an
+    environment variable, not a flag, as only tests and unusual networks need to change it."""
+    value = os.environ.get(URL_TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return FetchSettings()
+    try:
+        timeout = float(value)
+    except ValueError:
+        timeout = 0.0
+    if not 0 < timeout < float("inf"):
+        error(f"{URL_TIMEOUT_VARIABLE}={value!r} is not a number of seconds above 0")
+        return None
+    return FetchSettings(timeout=timeout)
 
 
 def _outcomes(request: Request, sources: list[Source], prepare, summarizer, progress: Callable[[int, int], None]):
