@@ -4,9 +4,11 @@ the tool did not write is ever replaced.
 The manifest is an append-only JSON-lines file in the output folder. Each summary written adds
 one line, appended with a single O_APPEND write and fsync *before* the summary file is renamed
 into place: lines of concurrent runs never interleave, a run killed at any moment leaves at most
-one torn last line (ignored when read), and a summary file is never present without its line.
-A line names the output, the input's content hash, the settings fingerprint and the output's
-own hash; an output is "done" only when all three still match.
+one torn last line (ignored when read, and ended before the next line is appended), and a
+summary file is never present without its line. A line names the output, the input's content
+hash, the settings fingerprint and the output's own hash. A file is the tool's when its current
+hash is one the manifest lists for it; it is "done" when that line's settings (and the input's
+hash, which the caller compares) still match.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -42,48 +44,67 @@ class Manifest:
     def __init__(self, folder: Path):
         self.folder = folder
         self.path = folder / MANIFEST_NAME
-        self.entries: dict[str, Entry] = {}
-        self._load()
+        # output -> output digest -> the latest line that wrote those bytes. Every version is
+        # kept: runs writing the same output at once may rename in another order than they
+        # appended, so the file on disk need not be the one the last line names.
+        self.entries: dict[str, dict[str, Entry]] = {}
+        self._read = 0  # bytes of the file read so far, up to the end of its last whole line
+        self.load()
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Read the lines appended since the last load, by this run or another one."""
         try:
-            lines = self.path.read_bytes().splitlines()
+            with open(self.path, "rb") as handle:
+                handle.seek(self._read)
+                data = handle.read()
         except FileNotFoundError:
             return
-        for line in lines:
+        end = data.rfind(b"\n") + 1  # a torn last line is read once a newline ends it
+        self._read += end
+        for line in data[:end].splitlines():
             try:
                 entry = Entry(**json.loads(line))
             except (ValueError, TypeError):
-                continue  # a torn last line from a killed run
-            self.entries[entry.output] = entry
+                continue  # a torn line from a killed run
+            if all(isinstance(value, str) for value in asdict(entry).values()):
+                self.entries.setdefault(entry.output, {})[entry.digest] = entry
 
     def key(self, target: Path) -> str:
         return target.relative_to(self.folder).as_posix()
 
-    def owns(self, target: Path) -> bool:
-        """True when this tool wrote `target` (so replacing it loses nothing of the user's)."""
-        return self.key(target) in self.entries
+    def written(self, target: Path) -> Entry | None:
+        """The line that wrote `target` as it is now; None if the file is missing, was never
+        written by this tool, or was changed since (replacing it would lose someone's work).
 
-    def finished(self, target: Path, settings: str) -> bool:
-        """The output exists as written, made with these settings (from the input whose digest
-        its entry holds: the caller compares that with the input's digest now)."""
-        entry = self.entries.get(self.key(target))
-        if entry is None or entry.settings != settings:
-            return False
+        An unknown file sends us back to the manifest once: another run may have written it
+        since we read, and its line was appended before its rename, so it is there now."""
         try:
-            return digest_bytes(target.read_bytes()) == entry.digest
+            digest = digest_bytes(target.read_bytes())
         except OSError:
-            return False
+            return None
+        key = self.key(target)
+        if digest not in self.entries.get(key, {}):
+            self.load()
+        return self.entries.get(key, {}).get(digest)
 
     def record(self, target: Path, input_digest: str, settings: str, payload: bytes) -> None:
         """Append the line for an output about to be written (see the module docstring)."""
         entry = Entry(self.key(target), input_digest, settings, digest_bytes(payload))
-        line = (json.dumps(entry.__dict__, sort_keys=True) + "\n").encode("utf-8")
+        line = (json.dumps(asdict(entry), sort_keys=True) + "\n").encode("utf-8")
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
         try:
-            os.write(fd, line)
+            if _ends_torn(fd):
+                line = b"\n" + line  # end a killed run's torn line, or it would swallow this one
+            if os.write(fd, line) != len(line):
+                raise OSError(f"short write to {self.path} (disk full?)")
             os.fsync(fd)
         finally:
             os.close(fd)
-        self.entries[entry.output] = entry
+        self.entries.setdefault(entry.output, {})[entry.digest] = entry
+
+
+def _ends_torn(fd: int) -> bool:
+    """True when the file's last byte is not a newline: a writer died mid-line."""
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"

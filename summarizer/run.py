@@ -13,17 +13,19 @@ import sys
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from .config import ConfigError, RunSettings, build_settings
-from .outputs import output_path, write_atomic
-from .readers import DEFAULT_GLOBS, ReadError, Source, discover, read
+from .manifest import Entry, Manifest
+from .outputs import output_path, remove_stale_temps, write_atomic
+from .readers import DEFAULT_GLOBS, FetchSettings, ReadError, Source, discover, read
 from .report import Summary, render, render_json_list, report_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED = 141, 130, 143
+URL_TIMEOUT_VARIABLE = "SUMMARIZER_URL_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,14 @@ class Request:
     replicas: int | None = None
 
 
-class Terminated(Exception):
-    """SIGTERM arrived: stop like Ctrl-C, keeping what is finished."""
+class Terminated(BaseException):
+    """SIGTERM arrived: stop like Ctrl-C, keeping what is finished. A BaseException, like
+    KeyboardInterrupt, so that no `except Exception` (a reader's, a library's) can swallow it."""
+
+
+class CannotWrite(Exception):
+    """An output or the manifest could not be written (read-only folder, disk full): the run
+    stops, since every later summary would fail the same way."""
 
 
 def _say(message: str) -> None:
@@ -68,20 +76,54 @@ def unexpected(exc: BaseException, debug: bool) -> int:
 # -- outputs ------------------------------------------------------------------------------------
 
 
-def _plan_outputs(request: Request, sources: list[Source], manifest) -> dict[int, Path] | None:
-    """Where each input's summary goes; None (after an error) if that would clobber a file:
-    an input, another output of this run, or a file this tool did not write (without --overwrite)."""
+@dataclass(frozen=True)
+class Plan:
+    """Where each input's summary goes. `written`: the inputs whose output exists as this tool
+    wrote it, with the manifest line that did (what --resume may skip)."""
+
+    targets: dict[int, Path]
+    manifest: Manifest | None = None
+    written: dict[int, Entry] = field(default_factory=dict)
+
+
+def _plan_outputs(request: Request, sources: list[Source]) -> Plan | None:
+    """The plan; None (after an error) if it would clobber a file: an input, another output of
+    this run, or a file this tool did not write or that was changed since (without --overwrite)."""
     if request.output_dir is None:
-        return {}
-    if request.output_dir.exists() and not request.output_dir.is_dir():
-        error(f"--output-dir {request.output_dir} exists and is not a folder")
+        return Plan({})
+    targets = _targets(request.output_dir, sources, request.fmt)
+    if targets is None:
+        return None
+    existing = [index for index, target in targets.items() if target.exists()]
+    try:
+        manifest = Manifest(request.output_dir)
+    except OSError as exc:
+        error(f"cannot read {exc.filename or request.output_dir}: {exc.strerror or exc}")
+        return None
+    written = {index: entry for index in existing if (entry := manifest.written(targets[index])) is not None}
+    foreign = [targets[index] for index in existing if index not in written]
+    if foreign and not request.overwrite:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        error(f"{foreign[0]}{more} already exist(s) and were not written by summarize (or were changed since); "
+              "pass --overwrite to replace them, or choose another --output-dir")
+        return None
+    stale = remove_stale_temps(targets.values())
+    if stale:
+        _say(f"note: removed {len(stale)} temp file(s) left by a run that was killed")
+    return Plan(targets, manifest, written)
+
+
+def _targets(output_dir: Path, sources: list[Source], fmt: str) -> dict[int, Path] | None:
+    """Each input's output file; None (after an error) if one would land on an input or two
+    on one file."""
+    if output_dir.exists() and not output_dir.is_dir():
+        error(f"--output-dir {output_dir} exists and is not a folder")
         return None
     inputs = {Path(s.name).resolve() for s in sources if s.kind == "file"}
     targets: dict[int, Path] = {}
     seen: dict[Path, str] = {}
-    foreign: list[Path] = []
     for index, source in enumerate(sources):
-        target = output_path(request.output_dir, source.relpath, request.fmt)
+        target = output_path(output_dir, source.relpath, fmt)
         resolved = target.resolve()
         if resolved in inputs:
             error(f"writing the summary of {source.name} to {target} would overwrite an input; choose another --output-dir")
@@ -91,25 +133,34 @@ def _plan_outputs(request: Request, sources: list[Source], manifest) -> dict[int
             return None
         seen[resolved] = source.name
         targets[index] = target
-        if not request.overwrite and target.exists() and not manifest.owns(target):
-            foreign.append(target)
-    if foreign:
-        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
-        error(f"{foreign[0]}{more} already exist(s) and were not written by summarize; "
-              "pass --overwrite to replace them, or choose another --output-dir")
-        return None
     return targets
 
 
 def _emit(result: Summary, target: Path | None, request: Request, several: bool, manifest, digest: str, settings: str) -> None:
     if target is not None:
         if result.error is None:
-            payload = render(result, "json" if request.fmt == "jsonl" else request.fmt, parts=request.parts).encode("utf-8")
-            manifest.record(target, digest, settings, payload)
-            write_atomic(target, payload)
+            payload = render(result, _file_format(request.fmt), parts=request.parts).encode("utf-8")
+            try:
+                manifest.record(target, digest, settings, payload)
+                write_atomic(target, payload)
+            except OSError as exc:
+                raise CannotWrite(_write_failure(target, exc)) from exc
     elif request.fmt == "jsonl" or (request.fmt != "json" and result.error is None):
         sys.stdout.write(render(result, request.fmt, with_header=several, parts=request.parts))
         sys.stdout.flush()
+
+
+def _write_failure(target: Path, exc: OSError) -> str:
+    """One line: the output, why, and the folder in the way when it is not the output itself."""
+    where = exc.filename if exc.filename and Path(exc.filename) in target.parents else None
+    reason = f"{where}: {exc.strerror}" if where and exc.strerror else exc.strerror or str(exc)
+    return (f"cannot write output {target}: {reason} -- finished summaries are kept; "
+            "fix that and rerun the same command with --resume to do the rest")
+
+
+def _file_format(fmt: str) -> str:
+    """How a summary file is rendered: one JSON document per file for both JSON formats."""
+    return "json" if fmt == "jsonl" else fmt
 
 
 # -- progress -----------------------------------------------------------------------------------
@@ -200,10 +251,11 @@ def _cached_tokenizer(model: str):
         return None
 
 
-def settings_fingerprint(summarizer) -> str:
+def settings_fingerprint(summarizer, rendering: Mapping[str, Any] | None = None) -> str:
     """Everything that changes what a summary says: the model (and its revision), backend,
-    precision, method, strategy, every generation and chunking setting. Not batch sizes,
-    threads or the attention implementation, which change only speed."""
+    precision, method, strategy, every generation and chunking setting, and `rendering`: how
+    the file shows it (a text and a markdown summary of notes.md share a file name). Not batch
+    sizes, threads or the attention implementation, which change only speed."""
     from dataclasses import asdict
 
     from .manifest import fingerprint
@@ -214,6 +266,7 @@ def settings_fingerprint(summarizer) -> str:
         described.pop(speed_only)
     described["dtype"] = summarizer.dtype
     described["revision"] = summarizer.revision
+    described["rendering"] = dict(rendering or {})
     return fingerprint(described)
 
 
@@ -263,12 +316,13 @@ def _execute(request: Request) -> int:
         _say(f"note: {problem.source}: {problem.message}")
     for problem in listing.errors:
         error(f"{problem.source}: {problem.message}")
-    from .manifest import Manifest
-
-    manifest = Manifest(request.output_dir) if request.output_dir is not None else None
-    targets = _plan_outputs(request, listing.sources, manifest)
-    if targets is None:
+    fetch_settings = _fetch_settings()
+    if fetch_settings is None:
         return EXIT_USAGE
+    plan = _plan_outputs(request, listing.sources)
+    if plan is None:
+        return EXIT_USAGE
+    targets, manifest = plan.targets, plan.manifest
     if not listing.sources:
         if not listing.errors:
             error("nothing to summarize")
@@ -277,17 +331,16 @@ def _execute(request: Request) -> int:
     summarizer = open_summarizer(request.layers, request.quiet, weights=request.engine == "local")
     if isinstance(summarizer, int):
         return summarizer
-    settings = settings_fingerprint(summarizer) if manifest is not None else ""
+    rendering = {"format": _file_format(request.fmt), "parts": request.parts}
+    settings = settings_fingerprint(summarizer, rendering) if manifest is not None else ""
     done = {}
     if request.resume:
-        done = {position: manifest.entries[manifest.key(target)].input
-                for position, target in targets.items() if manifest.finished(target, settings)}
+        done = {position: entry.input for position, entry in plan.written.items() if entry.settings == settings}
     from .engines import Prepare
 
-    prepare = Prepare(done, summarizer.name, summarizer.device)
+    prepare = Prepare(done, summarizer.name, summarizer.device, fetch_settings)
     several = len(listing.sources) > 1
     started = time.perf_counter()
-    failed: list[Summary] = []
     finished: dict[int, Summary] = {}
     resumed = 0
     with _progress(not request.quiet, len(listing.sources)) as progress:
@@ -308,11 +361,14 @@ def _execute(request: Request) -> int:
                 continue
             finished[outcome.position] = result
             if result.error is not None:
-                failed.append(result)
                 error(f"{result.source}: {result.error}")
             elif result.warning:
                 _say(f"warning: {result.source}: {result.warning}")
-            _emit(result, targets.get(outcome.position), request, several, manifest, outcome.digest, settings)
+            try:
+                _emit(result, targets.get(outcome.position), request, several, manifest, outcome.digest, settings)
+            except CannotWrite as exc:
+                error(str(exc))
+                return EXIT_FAILED
             on_chunks(*chunks)
     wall = time.perf_counter() - started
 
@@ -325,10 +381,29 @@ def _execute(request: Request) -> int:
         from rich.console import Console
 
         Console(stderr=True).print(report_table(ordered, wall))
-    if failed and several:
-        names = ", ".join(r.source for r in failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
-        error(f"{len(failed)} of {len(listing.sources)} inputs failed: {names}")
-    return EXIT_OK if not failed and not listing.errors else EXIT_FAILED
+    # The end of a long run repeats every input that failed, those that could not even be
+    # listed included: their first mention may have scrolled away long ago.
+    unfinished = [problem.source for problem in listing.errors] + [r.source for r in ordered if r.error is not None]
+    if unfinished and len(listing.sources) + len(listing.errors) > 1:
+        names = ", ".join(unfinished[:10]) + (f" and {len(unfinished) - 10} more" if len(unfinished) > 10 else "")
+        error(f"{len(unfinished)} of {len(listing.sources) + len(listing.errors)} inputs failed: {names}")
+    return EXIT_OK if not unfinished else EXIT_FAILED
+
+
+def _fetch_settings() -> FetchSettings | None:
+    """How URLs are fetched. SUMMARIZER_URL_TIMEOUT (seconds) bounds each download; it is an
+    environment variable, not a flag, as only tests and unusual networks need to change it."""
+    value = os.environ.get(URL_TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return FetchSettings()
+    try:
+        timeout = float(value)
+    except ValueError:
+        timeout = 0.0
+    if not 0 < timeout < float("inf"):
+        error(f"{URL_TIMEOUT_VARIABLE}={value!r} is not a number of seconds above 0")
+        return None
+    return FetchSettings(timeout=timeout)
 
 
 def _outcomes(request: Request, sources: list[Source], prepare, summarizer, progress: Callable[[int, int], None]):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
+from ..readers import FetchSettings
+
 if TYPE_CHECKING:
     from ..readers import Document, Source
     from ..report import Summary
@@ -34,12 +36,13 @@ class Prepare:
     """Read one source, or decide it needs no work. Plain data, so cluster workers can run it.
 
     `done` maps a source's position to the input digest its finished summary was made from
-    (what --resume found valid in the manifest).
+    (what --resume found valid in the manifest); `fetch` bounds URL downloads.
     """
 
     done: Mapping[int, str] = field(default_factory=dict)
     model: str = ""
     device: str = ""
+    fetch: FetchSettings = FetchSettings()
 
     def __call__(self, position: int, source: "Source") -> "tuple[Document | None, Outcome | None]":
         """(document to summarize, None) or (None, the outcome without summarizing)."""
@@ -47,7 +50,7 @@ class Prepare:
         from ..readers import ReadError, read
 
         try:
-            document = read(source)
+            document = read(source, fetch_settings=self.fetch)
         except ReadError as exc:
             if exc.skippable:
                 return None, Outcome(position, None, notes=(f"{exc}, skipped",))
