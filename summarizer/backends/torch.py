@@ -40,7 +40,7 @@ class TorchBackend:
         attention_mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows], device=self.device)
         if generation.seed is not None:
             torch.manual_seed(generation.seed)  # per call: a document's sample does not depend on earlier batches
-        extra = {"cache": beam_cache(self.model.config)} if generation.num_beams > 1 else {}
+        extra = {_cache_argument(): beam_cache(self.model.config)} if generation.num_beams > 1 else {}
         with torch.inference_mode():
             output = self.model.generate(
                 input_ids=input_ids, attention_mask=attention_mask, **generation.generate_kwargs(), **extra
@@ -87,3 +87,11 @@ def beam_cache(config: Any) -> Any:
 
 
 _BeamCache = None
+
+
+def _cache_argument() -> str:
+    """What generate() calls its cache: `cache` in newer transformers 5 releases (which warn
+    about the old name), `past_key_values` before."""
+    from transformers.generation import utils
+
+    return getattr(utils, "ALL_CACHE_NAMES", ["past_key_values"])[0]
