@@ -155,8 +155,13 @@ class Summarizer:
                     if ids is None:
                         open_docs.pop(0)
                         doc.feed = None
-                        if doc.outstanding == 0:  # a pass with no inputs
+                        if doc.issued == 0:  # a pass with no inputs
                             yield doc.index, self._end(docs.pop(doc.index), "empty input, nothing to summarize")
+                        elif doc.outstanding == 0:  # its inputs were all generated before the feed ran dry
+                            result = self._advance(doc, open_docs)
+                            if result is not None:
+                                del docs[doc.index]
+                                yield doc.index, result
                         continue
                     queue.append(_Job(doc.index, doc.issued, (*self.prefix_ids, *ids, *self._eos()), doc.final, rounds))
                     doc.issued += 1
