@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from .config import ConfigError, RunSettings, build_settings
+from .engines import EngineError
 from .outputs import output_path, write_atomic
 from .readers import DEFAULT_GLOBS, ReadError, Source, discover, read
 from .report import Summary, render, render_json_list, report_table
@@ -140,7 +141,8 @@ def _progress(enabled: bool, documents: int) -> Iterator[Any]:
             bar.start()
         elapsed = time.perf_counter() - started
         rate = f"{docs_done / elapsed:.1f} docs/s" if docs_done and elapsed > 0 else ""
-        bar.update(task, completed=docs_done, chunks=f"{chunks_done}/{chunks_known} chunks", rate=rate)
+        chunks = f"{chunks_done}/{chunks_known} chunks" if chunks_known else ""  # the ray engine counts documents only
+        bar.update(task, completed=docs_done, chunks=chunks, rate=rate)
 
     try:
         yield update
@@ -231,6 +233,9 @@ def execute(request: Request) -> int:
     except Terminated:
         _stopped("terminated", request)
         return EXIT_TERMINATED
+    except EngineError as exc:
+        error(str(exc))
+        return exc.code
     except BrokenPipeError:
         # The reader went away (`summarize dir | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -289,16 +294,21 @@ def _execute(request: Request) -> int:
     started = time.perf_counter()
     failed: list[Summary] = []
     finished: dict[int, Summary] = {}
-    resumed = 0
+    resumed = handled = 0
     with _progress(not request.quiet, len(listing.sources)) as progress:
         chunks = [0, 0]
 
         def on_chunks(done_chunks: int, known: int) -> None:
             chunks[:] = [done_chunks, known]
             if progress:
-                progress(len(finished) + resumed, done_chunks, known)
+                progress(handled, done_chunks, known)
 
-        for outcome in _outcomes(request, listing.sources, prepare, summarizer, on_chunks):
+        def on_documents(done: int, total: int) -> None:
+            if progress:
+                progress(done, 0, 0)
+
+        for outcome in _outcomes(request, listing.sources, prepare, summarizer, on_chunks, on_documents):
+            handled += 1
             source = listing.sources[outcome.position].name
             for note in outcome.notes:
                 _say(f"note: {source}: {note}")
@@ -331,15 +341,17 @@ def _execute(request: Request) -> int:
     return EXIT_OK if not failed and not listing.errors else EXIT_FAILED
 
 
-def _outcomes(request: Request, sources: list[Source], prepare, summarizer, progress: Callable[[int, int], None]):
-    """One Outcome per input, from the engine the request names."""
+def _outcomes(request: Request, sources: list[Source], prepare, summarizer,
+              on_chunks: Callable[[int, int], None], on_documents: Callable[[int, int], None]):
+    """One Outcome per input, from the engine the request names. The local engine reports
+    chunks (done, known); the ray engine documents (done, all): its chunks are on the workers."""
     if request.engine == "ray":
         from .engines.ray import run_on_ray
 
-        return run_on_ray(sources, prepare, request.layers, progress, address=request.ray_address, replicas=request.replicas)
+        return run_on_ray(sources, prepare, request.layers, on_documents, address=request.ray_address, replicas=request.replicas)
     from .engines.local import run_local
 
-    return run_local(sources, prepare, summarizer, progress)
+    return run_local(sources, prepare, summarizer, on_chunks)
 
 
 @dataclass(frozen=True)
