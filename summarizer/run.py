@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from .config import ConfigError, RunSettings, build_settings
+from .engines import EngineError
 from .manifest import Entry, Manifest
 from .outputs import output_path, remove_stale_temps, write_atomic
 from .readers import DEFAULT_GLOBS, FetchSettings, ReadError, Source, discover, read
@@ -191,7 +192,8 @@ def _progress(enabled: bool, documents: int) -> Iterator[Any]:
             bar.start()
         elapsed = time.perf_counter() - started
         rate = f"{docs_done / elapsed:.1f} docs/s" if docs_done and elapsed > 0 else ""
-        bar.update(task, completed=docs_done, chunks=f"{chunks_done}/{chunks_known} chunks", rate=rate)
+        chunks = f"{chunks_done}/{chunks_known} chunks" if chunks_known else ""  # the ray engine counts documents only
+        bar.update(task, completed=docs_done, chunks=chunks, rate=rate)
 
     try:
         yield update
@@ -284,6 +286,9 @@ def execute(request: Request) -> int:
     except Terminated:
         _stopped("terminated", request)
         return EXIT_TERMINATED
+    except EngineError as exc:
+        error(str(exc))
+        return exc.code
     except BrokenPipeError:
         # The reader went away (`summarize dir | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -342,16 +347,21 @@ def _execute(request: Request) -> int:
     several = len(listing.sources) > 1
     started = time.perf_counter()
     finished: dict[int, Summary] = {}
-    resumed = 0
+    resumed = handled = 0
     with _progress(not request.quiet, len(listing.sources)) as progress:
         chunks = [0, 0]
 
         def on_chunks(done_chunks: int, known: int) -> None:
             chunks[:] = [done_chunks, known]
             if progress:
-                progress(len(finished) + resumed, done_chunks, known)
+                progress(handled, done_chunks, known)
 
-        for outcome in _outcomes(request, listing.sources, prepare, summarizer, on_chunks):
+        def on_documents(done: int, total: int) -> None:
+            if progress:
+                progress(done, 0, 0)
+
+        for outcome in _outcomes(request, listing.sources, prepare, summarizer, on_chunks, on_documents):
+            handled += 1
             source = listing.sources[outcome.position].name
             for note in outcome.notes:
                 _say(f"note: {source}: {note}")
@@ -406,15 +416,17 @@ def _fetch_settings() -> FetchSettings | None:
     return FetchSettings(timeout=timeout)
 
 
-def _outcomes(request: Request, sources: list[Source], prepare, summarizer, progress: Callable[[int, int], None]):
-    """One Outcome per input, from the engine the request names."""
+def _outcomes(request: Request, sources: list[Source], prepare, summarizer,
+              on_chunks: Callable[[int, int], None], on_documents: Callable[[int, int], None]):
+    """One Outcome per input, from the engine the request names. The local engine reports
+    chunks (done, known); the ray engine documents (done, all): its chunks are on the workers."""
     if request.engine == "ray":
         from .engines.ray import run_on_ray
 
-        return run_on_ray(sources, prepare, request.layers, progress, address=request.ray_address, replicas=request.replicas)
+        return run_on_ray(sources, prepare, request.layers, on_documents, address=request.ray_address, replicas=request.replicas)
     from .engines.local import run_local
 
-    return run_local(sources, prepare, summarizer, progress)
+    return run_local(sources, prepare, summarizer, on_chunks)
 
 
 @dataclass(frozen=True)

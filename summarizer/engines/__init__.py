@@ -20,6 +20,18 @@ if TYPE_CHECKING:
 ENGINE_CHOICES = ("local", "ray")
 
 
+class EngineError(Exception):
+    """The engine cannot run (Ray missing, a cluster out of reach, no model on the workers).
+
+    The message is one line for the CLI; `code` is the exit code: 2 where this installation
+    cannot do what was asked (as for --device cuda without CUDA), 1 where it tried and failed.
+    """
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One input's result. `record` None: nothing to write (resumed, or a skippable input)."""
