@@ -95,6 +95,7 @@ class ScratchT5Attention(nn.Module):
         key_value_states: Tensor | None = None,
         position_bias: Tensor | None = None,
         cache: Cache | None = None,
+        past_key_values: Cache | None = None,
         **kwargs,
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Attend from `hidden_states` to themselves, or to `key_value_states` (cross-attention).
@@ -105,6 +106,7 @@ class ScratchT5Attention(nn.Module):
         the padding mask, which has, comes with every call. No float32 upcast before the
         softmax: torch's softmax kernels already accumulate fp16/bf16 inputs in float32.
         """
+        cache = cache if cache is not None else past_key_values  # the cache's name before transformers 5.2x
         is_cross = key_value_states is not None
         source = key_value_states if is_cross else hidden_states
         q = self.split_heads(self.q(hidden_states))  # (batch, heads, q_len, d_head)
