@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tiny_t5 import SAMPLES, build_tiny_t5
+from trained_t5 import TASK_PARAMS, cached_trained_t5
 
 
 @pytest.fixture(scope="session")
@@ -18,13 +19,6 @@ def samples_dir() -> Path:
     return SAMPLES
 
 
-# t5-small's own task_specific_params["summarization"], as its config.json on the hub has them.
-T5_SMALL_TASK_PARAMS = {
-    "early_stopping": True, "length_penalty": 2.0, "max_length": 200, "min_length": 30,
-    "no_repeat_ngram_size": 3, "num_beams": 4, "prefix": "summarize: ",
-}
-
-
 @pytest.fixture(scope="session")
 def t5_defaults_model_dir(tmp_path_factory) -> Path:
     """The tiny T5 with t5-small's real summarization defaults, so defaults like min_length 30
@@ -33,6 +27,13 @@ def t5_defaults_model_dir(tmp_path_factory) -> Path:
 
     folder = build_tiny_t5(tmp_path_factory.mktemp("tiny-t5-small-defaults"))
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    config["task_specific_params"] = {"summarization": dict(T5_SMALL_TASK_PARAMS)}
+    config["task_specific_params"] = {"summarization": dict(TASK_PARAMS)}  # t5-small's own
     (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir() -> Path:
+    """A tiny T5 trained to copy a text's first sentence, with peaked outputs; built once per
+    recipe into $SUMMARIZER_TEST_CACHE (or ~/.cache/summarizer-tests) and reused."""
+    return cached_trained_t5()

@@ -37,11 +37,10 @@ T5_SMALL_SHAPE = dict(
 )
 
 
-def build_tiny_t5(out_dir: Path, *, vocab_size: int = 400, seed: int = 0, shape: dict | None = None, window: int = WINDOW) -> Path:
-    """Write tokenizer + random-weight model to `out_dir`; `shape` overrides the tiny T5Config."""
+def train_tokenizer(vocab_size: int = 400, window: int = WINDOW):
+    """A T5Tokenizer (pad 0, eos 1, unk 2) whose SentencePiece model is trained on samples/."""
     import sentencepiece as spm
-    import torch
-    from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
+    from transformers import T5Tokenizer
 
     proto = io.BytesIO()
     spm.SentencePieceTrainer.train(
@@ -52,10 +51,17 @@ def build_tiny_t5(out_dir: Path, *, vocab_size: int = 400, seed: int = 0, shape:
     )
     processor = spm.SentencePieceProcessor(model_proto=proto.getvalue())
     vocab = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(processor.get_piece_size())]
-    tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=window)
+    return T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=window)
 
+
+def build_tiny_t5(out_dir: Path, *, vocab_size: int = 400, seed: int = 0, shape: dict | None = None, window: int = WINDOW) -> Path:
+    """Write tokenizer + random-weight model to `out_dir`; `shape` overrides the tiny T5Config."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    tokenizer = train_tokenizer(vocab_size, window)
     dims = dict(
-        vocab_size=len(vocab), d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
+        vocab_size=len(tokenizer), d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
         num_decoder_layers=2, relative_attention_num_buckets=8, relative_attention_max_distance=32,
     )
     config = T5Config(
