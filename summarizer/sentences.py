@@ -104,11 +104,21 @@ _UPPER, _LOWER, _CASELESS = range(3)
 
 def cut_to_complete(text: str) -> str | None:
     """`text` up to the end of its last complete sentence: the text itself when it already ends
-    on one, None when it has no complete sentence at all."""
+    on one, None when it has no complete sentence at all.
+
+    Made for a summary that a length limit stopped: inside its unfinished last sentence, any
+    terminal punctuation that is not an abbreviation or a list number counts as an end, even
+    before a lowercase word (what follows it is the part the limit cut off).
+    """
     spans = sentence_spans(text)
     if not spans or is_complete(text[spans[-1][0]:spans[-1][1]]):
         return text
-    ends = [end for start, end in spans if is_complete(text[start:end])]
+    start, end = spans[-1]
+    inner = [m.end() for m in _CANDIDATE.finditer(text, start, end)
+             if _rule(text, m, _NEXT_WORD.match(text, m.end()).group(1)) != _NEVER]
+    if inner:
+        return text[: inner[-1]]
+    ends = [e for s_, e in spans[:-1] if is_complete(text[s_:e])]
     return text[: ends[-1]] if ends else None
 
 

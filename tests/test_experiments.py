@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import invoke
+from summarizer.sentences import is_complete
 from trained_t5 import held_out_pairs, training_sentences
 
 GREEDY = ("--num-beams", "1", "--min-length", "0", "--no-repeat-ngram-size", "0", "--max-length", "48")
@@ -109,10 +110,14 @@ def test_whole_sentences_cut_back_to_the_last_complete_sentence(model, tmp_path,
     doc.write_text(f"{first} {second}", encoding="utf-8")
     length = len(tokenizer(first, add_special_tokens=False).input_ids)
     base = (doc, "--model", model, "--num-beams", "1", "--no-repeat-ngram-size", "0")
-    # Forced past the first sentence, stopped mid-way through what follows:
-    forced = _json(*base, "--min-length", length + 6, "--max-length", length + 6)
-    cut = _json(*base, "--min-length", length + 6, "--max-length", length + 6, "--whole-sentences")
-    assert not forced["summary"].rstrip().endswith(".")
+    # Forced past the first sentence (no </s> before min length), stopped mid-way through what
+    # follows: the first length at which the forced text does not happen to end on a sentence.
+    for extra in range(2, 12):
+        forced = _json(*base, "--min-length", length + extra, "--max-length", length + extra)
+        if not is_complete(forced["summary"]):
+            break
+    cut = _json(*base, "--min-length", length + extra, "--max-length", length + extra, "--whole-sentences")
+    assert forced["summary"].startswith(first) and not is_complete(forced["summary"])
     assert cut["summary"] == first and cut["summary_tokens"] < forced["summary_tokens"]
     # Ends on a sentence by itself: unchanged.
     natural = _json(*base, "--min-length", "0", "--max-length", "48", "--whole-sentences")

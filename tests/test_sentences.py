@@ -147,3 +147,8 @@ def test_spans_are_ordered_stripped_and_cover_every_visible_character(text):
 )
 def test_cut_to_complete(text, cut):
     assert cut_to_complete(text) == cut
+
+
+def test_cut_to_complete_ends_before_a_lowercase_tail_the_limit_cut_off():
+    assert cut_to_complete("A quarter are students. paul") == "A quarter are students."
+    assert cut_to_complete("He met Dr. Smith and") is None, "an abbreviation is not an end"
