@@ -88,7 +88,8 @@ def main() -> None:
         model = build_tiny_t5(tmp / "t5-small-shaped", shape=T5_SMALL_SHAPE, window=512)
         make_documents(tmp / "docs", AutoTokenizer.from_pretrained(model))
         base = [sys.executable, "-c", BASELINE, str(model), str(tmp / "docs")]
-        forced = ["--max-length", str(NEW_TOKENS), "--min-length", str(NEW_TOKENS), "--prefix", "summarize: ",
+        # The settings B uses: the shape model carries the tiny test model's no-repeat default, B does not.
+        forced = ["--max-length", str(NEW_TOKENS), "--min-length", str(NEW_TOKENS), "--prefix", "summarize: ", "--no-repeat-ngram-size", "0",
                   "--device", args.device, "--threads", str(args.threads), "-q", "-f", "json"]
         cli = [sys.executable, "-m", "summarizer", str(tmp / "docs"), "--model", str(model), *forced]
 

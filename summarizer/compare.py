@@ -8,9 +8,7 @@ and its fused `scaled_dot_product_attention` path ("sdpa").
 
 from __future__ import annotations
 
-import os
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from torch import Tensor, nn
 from transformers.models.t5.modeling_t5 import T5Attention
 
 from .attention import ScratchT5Attention, attention_impl
+from .quiet import quiet_native_stderr
 
 LAYER_TYPES = ("encoder_self", "decoder_self", "cross")
 IMPLEMENTATIONS = ("hf", "scratch", "sdpa")
@@ -157,21 +156,6 @@ def peak_memory_mb(run: Callable[[], T], device: torch.device) -> tuple[T, float
         if total is not None:
             totals.append(total)
     return result, max(0, *totals) / 2**20 if totals else None
-
-
-@contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null for a moment: the profiler's C++ backend (kineto)
-    writes "USDT ... profiler_start/stop" lines straight to it, which no setting turns off."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def compare_attention(

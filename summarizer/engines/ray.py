@@ -16,7 +16,6 @@ import io
 import json
 import logging
 import os
-import sys
 import warnings
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ from pathlib import PurePosixPath
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..config import build_settings
+from ..quiet import quiet_native_stderr
 from ..pipeline import Failure, failed_record
 from ..readers import Document, Source
 from ..report import Summary
@@ -150,26 +150,11 @@ def _worker_errors_unprinted() -> Iterator[None]:
         worker.print_to_stdstream = printer
 
 
-@contextmanager
-def _silenced_stderr() -> Iterator[None]:
-    """File descriptor 2 to /dev/null for a moment: Ray's C++ core writes some notes straight
-    there, past any logging setting (one when the replicas start, on actor restarts)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _started(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """The result rows; execution starts (replicas come up) quietly with the first one, and a
     run that cannot go on at all (no replica can open the model) ends in one line."""
     try:
-        with _silenced_stderr():
+        with quiet_native_stderr():
             first = next(rows, None)
         if first is None:
             return
