@@ -108,7 +108,7 @@ ChunkMaxLength = Annotated[Optional[int], typer.Option(help="Most tokens per int
 ChunkMinLength = Annotated[Optional[int], typer.Option(help="Fewest tokens per intermediate chunk summary. (default: the model's min length)", rich_help_panel=CHUNKING)]
 Backend = Annotated[Optional[BackendChoice], typer.Option(help="torch, or ctranslate2 (faster; pip install 'summarizer\\[fast]'). (default: torch)", rich_help_panel=RUNTIME)]
 Quantize = Annotated[Optional[QuantizeChoice], typer.Option(help="int8 weights: faster on CPU, slightly different output.", rich_help_panel=RUNTIME)]
-BatchSize = Annotated[Optional[int], typer.Option(help="Chunks per generate() call. (default: 8 on CPU, 16 on GPU)", rich_help_panel=RUNTIME)]
+BatchSize = Annotated[Optional[int], typer.Option(help="Chunks per generate() call. (default: 32 on CPU, 64 on GPU, divided by --num-beams)", rich_help_panel=RUNTIME)]
 BatchTokens = Annotated[Optional[int], typer.Option(help="Most padded input tokens x beams per generate() call.", rich_help_panel=RUNTIME)]
 Threads = Annotated[Optional[int], typer.Option(help="CPU threads for the model. (default: the backend's)", rich_help_panel=RUNTIME)]
 Device = Annotated[Optional[DeviceChoice], typer.Option(help="auto prefers CUDA, then MPS, then CPU. (default: auto)", rich_help_panel=RUNTIME)]

@@ -102,7 +102,7 @@ class Summarizer:
                 f"{content_size} tokens each chunk holds"
             )
         self.chunker = Chunker(tokenizer, content_size, settings.chunking.overlap)
-        self.batch_size = settings.batch_size or _default_batch_size(self.device)
+        self.batch_size = settings.batch_size or _default_batch_size(self.device, settings.generation.num_beams)
         g, c = settings.generation, settings.chunking
         self.lengths = {
             True: g,
@@ -333,10 +333,10 @@ def failed_record(failure: Failure, model: str, device: str) -> Summary:
     )
 
 
-def _default_batch_size(device: str) -> int:
+def _default_batch_size(device: str, num_beams: int) -> int:
     from .device import default_batch_size
 
-    return default_batch_size(device)
+    return default_batch_size(device, num_beams)
 
 
 def _first_line(exc: BaseException) -> str:

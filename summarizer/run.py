@@ -204,13 +204,16 @@ def _progress(enabled: bool, documents: int) -> Iterator[Any]:
 # -- the model ----------------------------------------------------------------------------------
 
 
-def _load(model: str, device: str, dtype: str, quiet: bool = False, weights: bool = True, allow_pickle: bool = False):
-    """The loaded model, or the exit code after saying in one line why it could not load."""
+def _load(model: str, device: str, dtype: str, quiet: bool = False, weights: bool = True, allow_pickle: bool = False,
+          backend: str = "torch"):
+    """The loaded model, or the exit code after saying in one line why it could not load.
+    Torch weights load only for the torch backend (ctranslate2 converts its own)."""
     from .backends.loading import ModelLoadError, load_model
     from .device import DeviceError, resolve
 
+    weights = weights and backend == "torch"
     try:
-        placement = resolve(device, dtype)
+        placement = resolve(device, dtype, backend)
     except DeviceError as exc:
         error(str(exc))
         return EXIT_USAGE
@@ -231,7 +234,7 @@ def open_summarizer(layers: tuple[Mapping[str, Any], ...], quiet: bool = True, w
     user = build_settings(*layers)
     if not user.abstractive:
         return Summarizer(user, _cached_tokenizer(user.model))
-    loaded = _load(user.model, user.device, user.dtype, quiet, weights=weights and user.backend == "torch", allow_pickle=user.allow_pickle)
+    loaded = _load(user.model, user.device, user.dtype, quiet, weights=weights, allow_pickle=user.allow_pickle, backend=user.backend)
     if isinstance(loaded, int):
         return loaded
     try:

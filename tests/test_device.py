@@ -52,5 +52,7 @@ def test_absent_devices_are_refused(fake):
         resolve("mps")
 
 
-def test_batch_size_default_follows_the_device():
+def test_batch_size_default_follows_the_device_and_the_beams():
     assert default_batch_size("cuda") > default_batch_size("cpu")
+    assert default_batch_size("cpu", num_beams=4) * 4 == default_batch_size("cpu") == 32
+    assert default_batch_size("cpu", num_beams=64) == 1

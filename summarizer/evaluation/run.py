@@ -130,7 +130,7 @@ class _Runner:
         self.backends: dict[tuple[str, str | None], Any] = {}
         self.model_name = user.model if user.abstractive else user.method
         if user.abstractive:
-            loaded = _load(user.model, user.device, user.dtype, request.quiet, weights=user.backend == "torch", allow_pickle=user.allow_pickle)
+            loaded = _load(user.model, user.device, user.dtype, request.quiet, allow_pickle=user.allow_pickle, backend=user.backend)
             if isinstance(loaded, int):
                 self.failed = loaded
             else:
