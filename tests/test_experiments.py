@@ -43,7 +43,7 @@ def _json(*args):
 def test_eval_scores_the_model_with_intervals_and_settings(model, pairs, tmp_path):
     per_document = tmp_path / "docs.jsonl"
     data = _json("eval", pairs, "--model", model, *GREEDY, "--per-document", per_document)
-    assert data["documents"] == 8 and data["model"] == model
+    assert data["documents"] == 8 and data["model"] == model and data["counted_in"] == "tokens"
     for key in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
         assert data[key]["ci_low"] <= data[key]["mean"] <= data[key]["ci_high"]
     assert data["rouge1"]["mean"] > 80, "the model copies the reference sentence"
@@ -53,9 +53,11 @@ def test_eval_scores_the_model_with_intervals_and_settings(model, pairs, tmp_pat
     assert {"rouge1", "input_tokens", "summary_tokens", "summary"} <= set(rows[0])
 
 
-def test_lead_baseline_and_limit(pairs):
+def test_lead_baseline_and_limit(pairs, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     data = _json("eval", pairs, "--method", "lead", "--sentences", "1", "--limit", "3")
     assert data["documents"] == 3
+    assert data["counted_in"] == "words", "t5-small's tokenizer is not on disk"
     assert data["rouge1"]["mean"] == 100.0, "the first sentence is the reference"
 
 

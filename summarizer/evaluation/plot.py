@@ -98,7 +98,8 @@ def sweep_figure(rows: Sequence[dict[str, Any]], axes: Axes, model: str | None =
         figure.legend(*tokens_ax.get_legend_handles_labels(), loc="outside right center", frameon=False)
     title = f"ROUGE and summary length vs {x_name}"
     documents = rows[0].get("documents") if rows else None
-    details = ", ".join(part for part in (model, f"{documents} documents" if documents else None) if part)
+    name = Path(model).name if model and Path(model).is_dir() else model  # a folder's name, not its whole path
+    details = ", ".join(part for part in (name, f"{documents} documents" if documents else None) if part)
     figure.suptitle(f"{title} ({details})" if details else title)
     return figure
 

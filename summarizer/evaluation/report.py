@@ -37,10 +37,15 @@ def eval_table(result: dict[str, Any]) -> Table:
 
 def _caption(result: dict[str, Any]) -> str:
     return (
-        f"mean tokens in {result['input_tokens']:.1f}, out {result['summary_tokens']:.1f}\n"
+        f"mean {result.get('counted_in', 'tokens')} in {result['input_tokens']:.1f}, out {result['summary_tokens']:.1f}\n"
         f"compression {format_ratio(result['compression_ratio'])}, "
-        f"{result['seconds_per_document']:.2f} s/document"
+        f"{_seconds(result['seconds_per_document'])} s/document"
     )
+
+
+def _seconds(value: float) -> str:
+    """Two decimals, three below 0.1 s, so a fast model does not read as taking no time."""
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
 
 
 def sweep_table(rows: Sequence[dict[str, Any]], axes: Sequence[tuple[str, Sequence[Any]]]) -> Table:
@@ -58,7 +63,7 @@ def sweep_table(rows: Sequence[dict[str, Any]], axes: Sequence[tuple[str, Sequen
         table.add_column(name.replace("_", " "), overflow="fold")
     for key in ROUGE_KEYS:
         table.add_column(_SHORT_LABELS[key], justify="right", no_wrap=True)
-    for header in ("tokens", "ratio", "s/doc"):
+    for header in (rows[0].get("counted_in", "tokens") if rows else "tokens", "ratio", "s/doc"):
         table.add_column(header, justify="right", no_wrap=True)
     best = {key: max((row[key]["mean"] for row in rows), default=None) for key in ROUGE_KEYS}
     for row in rows:
@@ -71,6 +76,6 @@ def sweep_table(rows: Sequence[dict[str, Any]], axes: Sequence[tuple[str, Sequen
             *scores,
             f"{row['summary_tokens']:.1f}",
             format_ratio(row["compression_ratio"]),
-            f"{row['seconds_per_document']:.2f}",
+            _seconds(row["seconds_per_document"]),
         )
     return table

@@ -76,8 +76,8 @@ def _execute(request: EvalRequest) -> int:
     per_document: list[dict[str, Any]] = []
     results = []
     if predictions is not None:
-        counter = _counter(user.model)
-        rows = [_scored(pair, text, counter(pair.document), counter(text), 0.0) for pair, text in zip(pairs, predictions)]
+        counter, unit = _counter(user.model)
+        rows = [_scored(pair, text, counter(pair.document), counter(text), 0.0, unit) for pair, text in zip(pairs, predictions)]
         results.append(_result(rows, model=None, settings=None))
         per_document.extend(rows)
     else:
@@ -165,7 +165,7 @@ class _Runner:
             if record.error is not None:
                 error(f"{pair.id}: {record.error}")
                 return EXIT_FAILED
-            rows.append(_scored(pair, record.summary, record.input_tokens, record.summary_tokens, record.seconds))
+            rows.append(_scored(pair, record.summary, record.input_tokens, record.summary_tokens, record.seconds, record.counted_in))
         return rows, _settings_dict(settings)
 
 
@@ -173,18 +173,20 @@ def _describe(point: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={value}" for key, value in point.items()) + ": " if point else ""
 
 
-def _scored(pair, prediction: str, input_tokens: int, summary_tokens: int, seconds: float) -> dict[str, Any]:
+def _scored(
+    pair, prediction: str, input_tokens: int, summary_tokens: int, seconds: float, counted_in: str
+) -> dict[str, Any]:
     from .rouge import score
 
     scores = {key: round(value, 4) for key, value in score(prediction, pair.reference).items()}
     return {"id": pair.id, **scores, "input_tokens": input_tokens, "summary_tokens": summary_tokens,
-            "seconds": round(seconds, 4), "summary": prediction}
+            "counted_in": counted_in, "seconds": round(seconds, 4), "summary": prediction}
 
 
 def _result(rows: list[dict[str, Any]], model: str | None, settings: dict[str, Any] | None) -> dict[str, Any]:
     from .rouge import aggregate
 
-    return {**aggregate(rows), "model": model, "settings": settings}
+    return {**aggregate(rows), "counted_in": rows[0]["counted_in"], "model": model, "settings": settings}
 
 
 def _settings_dict(settings) -> dict[str, Any]:
@@ -195,9 +197,9 @@ def _settings_dict(settings) -> dict[str, Any]:
 
 
 def _counter(model: str):
-    """Token counts with the model's tokenizer when it is on disk, else words."""
+    """(count, unit): token counts with the model's tokenizer when it is on disk, else words."""
     loaded = _cached_tokenizer(model)
     if loaded is None:
-        return lambda text: len(text.split())
+        return (lambda text: len(text.split())), "words"
     tokenizer = loaded.tokenizer
-    return lambda text: len(tokenizer(text, add_special_tokens=False).input_ids)
+    return (lambda text: len(tokenizer(text, add_special_tokens=False).input_ids)), "tokens"
