@@ -13,7 +13,7 @@ from typing import Annotated, Any, List, Optional
 
 import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .backends import BACKEND_CHOICES, QUANTIZE_CHOICES
@@ -50,6 +50,18 @@ class DefaultToSummarize(TyperGroup):
         if not args or args[0] not in self.commands:
             args = ["summarize", *args]
         return super().parse_args(ctx, args)
+
+
+class _DefaultContext(typer.Context):
+    """The default command's usage and error hints read `summarize ...`, not `summarize summarize ...`."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class _DefaultCommand(TyperCommand):
+    context_class = _DefaultContext
 
 
 app = typer.Typer(
@@ -143,7 +155,7 @@ def _settings_layers(config: Optional[Path], values: dict[str, Any]) -> tuple[di
     return layers
 
 
-@app.command("summarize", help="Summarize FILES, folders and URLs (or stdin) with a T5 model.", epilog=(
+@app.command("summarize", cls=_DefaultCommand, help="Summarize FILES, folders and URLs (or stdin) with a T5 model.", epilog=(
     "Other commands: `summarize eval PAIRS`, `summarize compare-attention` and "
     "`summarize attention-map FILE` (run them with --help)."
 ))

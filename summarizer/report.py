@@ -91,14 +91,15 @@ def report_table(summaries: Sequence[Summary], wall_seconds: float):
     done = [s for s in summaries if s.error is None]
     total_in = sum(s.input_tokens for s in done)
     total_out = sum(s.summary_tokens for s in done)
+    unit = done[0].counted_in if done else "tokens"  # "words" when an extractive method had no tokenizer
     columns = [
         ("source", "total", "left"),
-        ("tokens in", str(total_in), "right"),
-        ("tokens out", str(total_out), "right"),
+        (f"{unit} in", str(total_in), "right"),
+        (f"{unit} out", str(total_out), "right"),
         ("ratio", format_ratio(total_in / total_out if total_out else None), "right"),
         ("chunks", str(sum(s.chunks for s in done)), "right"),
         ("seconds", f"{wall_seconds:.2f}", "right"),
-        ("out tok/s", _rate(total_out, wall_seconds), "right"),
+        (f"out {'tok' if unit == 'tokens' else unit}/s", _rate(total_out, wall_seconds), "right"),
     ]
     for header, footer, justify in columns:
         table.add_column(header, footer=footer, justify=justify, overflow="fold")

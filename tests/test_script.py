@@ -36,3 +36,14 @@ def test_python_dash_m_and_a_terminal_with_no_input():
         os.close(secondary)
     assert proc.returncode == 2
     assert "no input" in proc.stderr
+
+
+def test_usage_names_the_command_a_user_typed():
+    proc = subprocess.run(
+        [sys.executable, "-m", "summarizer", "--max-length", "many", "report.txt"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Usage: summarize [OPTIONS] [paths]...\nTry 'summarize -h' for help.")
+    help_text = subprocess.run([sys.executable, "-m", "summarizer", "eval", "--help"], capture_output=True, text=True, timeout=60)
+    assert "Usage: summarize eval [OPTIONS]" in help_text.stdout
