@@ -94,3 +94,27 @@ def test_cuda_generates_what_the_cpu_does(tiny_model_dir, dtype):
     assert len(on_gpu) == len(on_cpu) and all(len(row) == 8 for row in on_gpu)
     if dtype == "float32":
         assert on_gpu == on_cpu
+
+
+def test_a_model_described_without_weights_never_imports_torch(t5_defaults_model_dir, samples_dir):
+    """The CTranslate2 backend, a Ray driver and the extractive methods load only the tokenizer and
+    config; transformers' Auto classes would import torch (over a second) to give them."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys; from summarizer.backends.loading import load_model; from summarizer.device import resolve\n"
+        f"m = load_model({str(t5_defaults_model_dir)!r}, resolve('cpu', 'float32', 'ctranslate2'), weights=False)\n"
+        f"text = open({str(samples_dir / 'short.txt')!r}).read()\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'ids': m.tokenizer(text).input_ids, 'window': m.window,\n"
+        "  'defaults': m.task_defaults, 'vocab': m.config.vocab_size, 'start': m.config.decoder_start_token_id}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    light = json.loads(out.stdout.splitlines()[-1])
+    assert light["torch"] is False
+    full = load_model(str(t5_defaults_model_dir), resolve("cpu", "float32"))
+    assert light["ids"] == full.tokenizer((samples_dir / "short.txt").read_text()).input_ids
+    assert light["window"] == full.window and light["defaults"] == full.task_defaults
+    assert light["defaults"]["min_length"] == 30, "t5-small's own summarization defaults"
+    assert (light["vocab"], light["start"]) == (full.config.vocab_size, full.config.decoder_start_token_id)
