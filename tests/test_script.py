@@ -47,3 +47,20 @@ def test_usage_names_the_command_a_user_typed():
     assert proc.stderr.startswith("Usage: summarize [OPTIONS] [paths]...\nTry 'summarize -h' for help.")
     help_text = subprocess.run([sys.executable, "-m", "summarizer", "eval", "--help"], capture_output=True, text=True, timeout=60)
     assert "Usage: summarize eval [OPTIONS]" in help_text.stdout
+
+
+def test_every_record_reaches_a_pipe_and_exit_codes_survive_the_fast_exit(tmp_path):
+    """The script leaves without the interpreter's teardown: every record must still reach the
+    pipe, and the command's exit code be kept."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(300):
+        (folder / f"{i:03d}.txt").write_text(f"Document number {i} opens here. It closes there.", encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "summarizer", str(folder), "--method", "lead", "-f", "jsonl", "-q"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 300 and proc.stdout.endswith("}\n")
+    missing = subprocess.run([sys.executable, "-m", "summarizer", str(folder / "absent.txt"), "--method", "lead"],
+                             capture_output=True, text=True, timeout=120, env=env)
+    assert missing.returncode == 1 and "no such file" in missing.stderr
