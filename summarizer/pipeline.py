@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .chunker import Chunker
 from .config import GenerationSettings, RunSettings
+from .errors import first_line
 from .report import Summary
 from .strategies import STRATEGIES, Pass, Trace
 
@@ -211,7 +212,7 @@ class Summarizer:
                     queue = [other for other in queue if other.doc != job.doc]
                     known -= len(dropped)
                     doc.strategy.close()
-                    yield job.doc, self._end(doc, f"generation failed: {_first_line(outcome)}")
+                    yield job.doc, self._end(doc, f"generation failed: {first_line(outcome)}")
                     continue
                 doc.seconds += share
                 doc.outputs[job.part] = self._finish_text(outcome, doc) if job.final else self._decode(outcome)
@@ -337,8 +338,3 @@ def _default_batch_size(device: str, num_beams: int) -> int:
     from .device import default_batch_size
 
     return default_batch_size(device, num_beams)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from . import BackendError
-from .loading import _first_line
+from ..errors import first_line
 
 if TYPE_CHECKING:
     from ..config import GenerationSettings, RunSettings
@@ -138,7 +138,7 @@ def converted_model(loaded: "LoadedModel") -> Path:
         if target.exists():  # no model.bin: damaged or not ours; never loaded, converted again
             shutil.rmtree(target)
     except OSError as exc:
-        raise BackendError(f"cannot use the ctranslate2 cache {root}: {_first_line(exc)}") from None
+        raise BackendError(f"cannot use the ctranslate2 cache {root}: {first_line(exc)}") from None
 
     temp = _temp_dir(root, key)
     folder = Path(loaded.name).expanduser()
@@ -149,13 +149,13 @@ def converted_model(loaded: "LoadedModel") -> Path:
             convert_checkpoint(loaded.name, temp, loaded.revision)
     except Exception as exc:  # the converter runs the checkpoint's own loading code: any failure, one line
         shutil.rmtree(temp, ignore_errors=True)
-        raise BackendError(f"cannot convert model {loaded.name!r} for ctranslate2: {_first_line(exc)}") from None
+        raise BackendError(f"cannot convert model {loaded.name!r} for ctranslate2: {first_line(exc)}") from None
     try:
         os.rename(temp, target)
     except OSError as exc:
         shutil.rmtree(temp, ignore_errors=True)
         if not (target / MODEL_FILE).is_file():  # not a lost race: a real failure
-            raise BackendError(f"cannot store the converted model in {target}: {_first_line(exc)}") from None
+            raise BackendError(f"cannot store the converted model in {target}: {first_line(exc)}") from None
     return target
 
 
@@ -267,7 +267,7 @@ class CTranslate2Backend:
             )
         except (RuntimeError, ValueError, OSError) as exc:
             raise BackendError(
-                f"cannot load the converted model in {path}: {_first_line(exc)} -- delete that folder to convert again"
+                f"cannot load the converted model in {path}: {first_line(exc)} -- delete that folder to convert again"
             ) from None
         start_id = getattr(loaded.config, "decoder_start_token_id", None)
         if start_id is None:

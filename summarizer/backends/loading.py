@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..config import DEFAULT_MODEL, model_defaults
+from ..errors import first_line
 from ..device import Placement, resolve
 
 _FOLDER_HINT = "pass --model DIR with a folder saved by save_pretrained (config.json, tokenizer files, weights)"
@@ -98,10 +99,6 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
 def _offline_mode() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 def _looks_like_path(name: str) -> bool:
@@ -203,7 +200,7 @@ def load_model(
         if not allow_pickle and "safetensors" in str(exc) and ".bin" in str(exc):
             raise _pickle_refusal(name) from None
         hint = _FOLDER_HINT if is_dir else f"check the id, or connect to the internet once so the cache fills, or {_FOLDER_HINT}"
-        raise ModelLoadError(f"cannot load model {name!r}: {_first_line(exc)} -- {hint}") from None
+        raise ModelLoadError(f"cannot load model {name!r}: {first_line(exc)} -- {hint}") from None
 
     if not getattr(config, "is_encoder_decoder", False):
         raise ModelLoadError(f"cannot use model {name!r}: it is not an encoder-decoder (T5-style) model")
@@ -211,5 +208,3 @@ def load_model(
         model.to(placement.torch_device)
         model.eval()
     return LoadedModel(name=name, tokenizer=tokenizer, config=config, placement=placement, model=model)
-
-

@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..config import build_settings
+from ..errors import first_line
 from ..quiet import quiet_native_stderr
 from ..pipeline import Failure, failed_record
 from ..readers import Document, Source
@@ -104,7 +105,7 @@ def _connected(ray, address: str | None) -> Iterator[None]:
         ray.init(address=address, **options)  # an address nobody answers: Ray retries, and says so
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
-        raise EngineError(f"cannot start or reach {where}: {_first_line(exc)}") from None
+        raise EngineError(f"cannot start or reach {where}: {first_line(exc)}") from None
     try:
         yield
     finally:
@@ -333,8 +334,3 @@ def _outcome_from_json(text: str) -> Outcome:
         parts = record["parts"]
         record = Summary(**{**record, "parts": tuple(parts) if parts is not None else None})
     return Outcome(data["position"], record, data["digest"], tuple(data["notes"]), data["resumed"])
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
