@@ -29,7 +29,7 @@ from summarizer.config import build_settings  # noqa: E402
 from summarizer.device import resolve  # noqa: E402
 from summarizer.readers import collect  # noqa: E402
 from summarizer.backends import open_backend
-from summarizer.backends.loading import load_model
+from summarizer.models.loading import load_model
 from summarizer.pipeline import Summarizer  # noqa: E402
 
 

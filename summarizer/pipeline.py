@@ -22,7 +22,7 @@ from .strategies import STRATEGIES, Pass, Trace
 
 if TYPE_CHECKING:
     from .backends import Backend
-    from .backends.loading import LoadedModel
+    from .models.loading import LoadedModel
 
 LOOKAHEAD_BATCHES = 4  # queue this many batches' worth of chunks before generating, for length sorting
 MAX_WAIT_ROUNDS = 8  # a job passed over this many times is batched next, so no document starves

@@ -208,7 +208,7 @@ def _load(model: str, device: str, dtype: str, quiet: bool = False, weights: boo
           backend: str = "torch"):
     """The loaded model, or the exit code after saying in one line why it could not load.
     Torch weights load only for the torch backend (ctranslate2 converts its own)."""
-    from .backends.loading import ModelLoadError, load_model
+    from .models.loading import ModelLoadError, load_model
     from .device import DeviceError, resolve
 
     weights = weights and backend == "torch"
@@ -247,7 +247,7 @@ def open_summarizer(layers: tuple[Mapping[str, Any], ...], quiet: bool = True, w
 
 def _cached_tokenizer(model: str):
     """The default model's tokenizer when it is on disk (extractive token counts), else None."""
-    from .backends.loading import ModelLoadError, load_model
+    from .models.loading import ModelLoadError, load_model
     from .device import resolve
 
     try:

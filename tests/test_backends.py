@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from summarizer.backends import open_backend
-from summarizer.backends.loading import load_model
+from summarizer.models.loading import load_model
 from summarizer.backends.torch import beam_cache
 from summarizer.config import build_settings
 from summarizer.device import resolve
@@ -104,7 +104,7 @@ def test_a_model_described_without_weights_never_imports_torch(t5_defaults_model
     import sys
 
     script = (
-        "import json, sys; from summarizer.backends.loading import load_model; from summarizer.device import resolve\n"
+        "import json, sys; from summarizer.models.loading import load_model; from summarizer.device import resolve\n"
         f"m = load_model({str(t5_defaults_model_dir)!r}, resolve('cpu', 'float32', 'ctranslate2'), weights=False)\n"
         f"text = open({str(samples_dir / 'short.txt')!r}).read()\n"
         "print(json.dumps({'torch': 'torch' in sys.modules, 'ids': m.tokenizer(text).input_ids, 'window': m.window,\n"

@@ -19,7 +19,7 @@ ctranslate2 = pytest.importorskip("ctranslate2")
 from summarizer.backends import BackendError, open_backend  # noqa: E402
 from summarizer.backends import ctranslate2 as ct2_backend  # noqa: E402
 from summarizer.backends.ctranslate2 import CTranslate2Backend, cache_key, compute_type, ct2_options  # noqa: E402
-from summarizer.backends.loading import LoadedModel, load_model  # noqa: E402
+from summarizer.models.loading import LoadedModel, load_model  # noqa: E402
 from summarizer.backends.torch import TorchBackend  # noqa: E402
 from summarizer.config import GenerationSettings, RunSettings  # noqa: E402
 from summarizer.device import Placement, resolve  # noqa: E402

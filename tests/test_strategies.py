@@ -10,7 +10,7 @@ import pytest
 from helpers import invoke, summarize_json
 
 from summarizer.backends import open_backend
-from summarizer.backends.loading import load_model
+from summarizer.models.loading import load_model
 from summarizer.config import build_settings
 from summarizer.device import resolve
 from summarizer.pipeline import Summarizer

@@ -8,7 +8,7 @@ import pytest
 import torch
 from rouge_score import rouge_scorer
 
-from summarizer.backends.loading import load_model
+from summarizer.models.loading import load_model
 from trained_t5 import CACHE_ENV, cached_trained_t5, held_out_pairs, training_sentences
 
 MAX_LENGTH = 64

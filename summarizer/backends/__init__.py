@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol, Sequence
 
 if TYPE_CHECKING:
     from ..config import GenerationSettings, RunSettings
-    from .loading import LoadedModel
+    from ..models.loading import LoadedModel
 
 BACKEND_CHOICES = ("torch", "ctranslate2")
 QUANTIZE_CHOICES = ("int8",)

@@ -25,7 +25,7 @@ from ..errors import first_line
 if TYPE_CHECKING:
     from ..config import GenerationSettings, RunSettings
     from ..device import Placement
-    from .loading import LoadedModel
+    from ..models.loading import LoadedModel
 
 INSTALL_HINT = "the ctranslate2 backend needs the 'fast' extra: pip install 'summarizer[fast]'"
 CONVERSION = "float32"  # how weights are stored in the cache; compute_type picks the precision at load

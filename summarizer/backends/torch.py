@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from ..config import GenerationSettings, RunSettings
-    from .loading import LoadedModel
+    from ..models.loading import LoadedModel
 
 
 @dataclass

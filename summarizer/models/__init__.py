@@ -1,0 +1,1 @@
+"""Model checkpoints: which family a checkpoint is, its own defaults, and loading it."""
