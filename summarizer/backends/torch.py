@@ -10,11 +10,20 @@ if TYPE_CHECKING:
     from ..models.loading import LoadedModel
 
 
+# What a checkpoint's generation_config.json says about its special tokens: these are how the
+# model works (BART's forced <s>, Pegasus's pad as the start token), not defaults to override.
+SPECIAL_TOKENS = (
+    "decoder_start_token_id", "bos_token_id", "eos_token_id", "pad_token_id", "forced_bos_token_id",
+    "forced_eos_token_id",
+)
+
+
 @dataclass
 class TorchBackend:
     model: Any
     device: Any
     pad_id: int
+    global_first_token: bool = False
     name: str = "torch"
 
     @classmethod
@@ -32,7 +41,10 @@ class TorchBackend:
         elif loaded.placement.device == "cpu":
             _eager_decoder(loaded.model)
         pad = loaded.tokenizer.pad_token_id
-        return cls(model=loaded.model, device=loaded.placement.torch_device, pad_id=pad if pad is not None else 0)
+        return cls(
+            model=loaded.model, device=loaded.placement.torch_device, pad_id=pad if pad is not None else 0,
+            global_first_token=loaded.family.global_first_token,
+        )
 
     def generate(self, rows: Sequence[Sequence[int]], generation: "GenerationSettings") -> list[list[int]]:
         import torch
@@ -43,11 +55,24 @@ class TorchBackend:
         if generation.seed is not None:
             torch.manual_seed(generation.seed)  # per call: a document's sample does not depend on earlier batches
         extra = {_cache_argument(): beam_cache(self.model.config)} if generation.num_beams > 1 else {}
+        if self.global_first_token:  # LED's summarization recipe: global attention on the first token
+            extra["global_attention_mask"] = torch.zeros_like(attention_mask)
+            extra["global_attention_mask"][:, 0] = 1
         with torch.inference_mode():
             output = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, **generation.generate_kwargs(), **extra
+                input_ids=input_ids, attention_mask=attention_mask, generation_config=self._config(generation), **extra
             )
         return [row[1:] for row in output.tolist()]
+
+    def _config(self, generation: "GenerationSettings") -> Any:
+        """Our settings plus the checkpoint's special tokens, and nothing else of its own
+        generation config: a `min_length` 56 there would otherwise still apply under ours."""
+        from transformers import GenerationConfig
+
+        own = self.model.generation_config
+        special = {key: getattr(own, key, None) for key in SPECIAL_TOKENS}
+        kwargs = {key: value for key, value in generation.generate_kwargs().items() if value is not None}
+        return GenerationConfig(**{key: value for key, value in special.items() if value is not None}, **kwargs)
 
 
 def _eager_decoder(model: Any) -> None:

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from ..config import DEFAULT_MODEL, model_defaults
 from ..errors import first_line
 from ..device import Placement, resolve
+from .families import Family, family_of
 
 _FOLDER_HINT = "pass --model DIR with a folder saved by save_pretrained (config.json, tokenizer files, weights)"
 _FALLBACK_WINDOW = 512
@@ -39,12 +40,25 @@ class LoadedModel:
     model: Any = None
 
     @property
+    def model_type(self) -> str:
+        return getattr(self.config, "model_type", None) or "unknown"
+
+    @property
+    def family(self) -> Family:
+        return family_of(self.model_type)
+
+    @property
     def window(self) -> int:
-        """Input tokens the model was trained on (T5's relative positions have no hard limit)."""
+        """Input tokens per pass: the tokenizer's `model_max_length`, else the config's position
+        limit (T5's relative positions have none, so 512, what T5 was trained on)."""
         limit = getattr(self.tokenizer, "model_max_length", None)
         if isinstance(limit, int) and 0 < limit < 1_000_000:
             return limit
-        return getattr(self.config, "n_positions", None) or _FALLBACK_WINDOW
+        for key in self.family.position_keys:
+            value = getattr(self.config, key, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return _FALLBACK_WINDOW
 
     @property
     def task_defaults(self) -> dict[str, Any]:
