@@ -30,7 +30,7 @@ from summarizer.device import resolve  # noqa: E402
 from summarizer.readers import collect  # noqa: E402
 from summarizer.backends import open_backend
 from summarizer.models.loading import load_model
-from summarizer.pipeline import Summarizer  # noqa: E402
+from summarizer.pipeline import Pipeline  # noqa: E402
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
         results = {}
         for batch_size in args.batch_sizes:
             settings = replace(base, batch_size=batch_size)
-            summarizer = Summarizer(settings, loaded, open_backend(loaded, settings))
+            summarizer = Pipeline(settings, loaded, open_backend(loaded, settings))
             list(summarizer.run(documents[:1]))  # warm-up
             times = []
             for _ in range(args.repeats):

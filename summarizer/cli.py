@@ -19,9 +19,10 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .backends import BACKEND_CHOICES, QUANTIZE_CHOICES
-from .config import ATTENTION_CHOICES, DEFAULT_MODEL, FORMATS, ConfigError, build_settings, load_toml
+from .config import ATTENTION_CHOICES, DEFAULT_MODEL, FORMATS, Layer, build_settings, load_toml
 from .device import DEVICE_CHOICES, DTYPE_CHOICES
 from .engines import ENGINE_CHOICES
+from .errors import SettingsError
 from .methods import METHOD_CHOICES
 from .run import EXIT_USAGE, error
 from .strategies import STRATEGY_CHOICES
@@ -120,7 +121,7 @@ ChunkSize = Annotated[Optional[int], typer.Option(help="Tokens per chunk, prefix
 ChunkOverlap = Annotated[Optional[int], typer.Option(help="Tokens shared by consecutive chunks. (default: 0)", rich_help_panel=CHUNKING)]
 ChunkMaxLength = Annotated[Optional[int], typer.Option(help="Most tokens per intermediate chunk summary. (default: the model's max length)", rich_help_panel=CHUNKING)]
 ChunkMinLength = Annotated[Optional[int], typer.Option(help="Fewest tokens per intermediate chunk summary. (default: the model's min length)", rich_help_panel=CHUNKING)]
-Backend = Annotated[Optional[BackendChoice], typer.Option(help="torch, or ctranslate2 (faster; pip install 'summarizer\\[fast]'). (default: torch)", rich_help_panel=RUNTIME)]
+Backend = Annotated[Optional[BackendChoice], typer.Option(help="auto: ctranslate2 (faster on a CPU; pip install 'summarizer\\[fast]') when it can run the model and settings, else torch. (default: auto)", rich_help_panel=RUNTIME)]
 Quantize = Annotated[Optional[QuantizeChoice], typer.Option(help="int8 weights: faster on CPU, slightly different output.", rich_help_panel=RUNTIME)]
 BatchSize = Annotated[Optional[int], typer.Option(help="Chunks per generate() call. (default: 32 on CPU, 64 on GPU, divided by --num-beams)", rich_help_panel=RUNTIME)]
 BatchTokens = Annotated[Optional[int], typer.Option(help="Most padded input tokens x beams per generate() call.", rich_help_panel=RUNTIME)]
@@ -128,6 +129,7 @@ Threads = Annotated[Optional[int], typer.Option(help="CPU threads for the model.
 Device = Annotated[Optional[DeviceChoice], typer.Option(help="auto prefers CUDA, then MPS, then CPU. (default: auto)", rich_help_panel=RUNTIME)]
 Dtype = Annotated[Optional[DtypeChoice], typer.Option(help="auto: float32 on CPU, half precision on GPU. (default: auto)", rich_help_panel=RUNTIME)]
 Attention = Annotated[Optional[AttentionChoice], typer.Option(help="hf: the library's attention; scratch: this project's. (default: hf)", rich_help_panel=RUNTIME)]
+MaxInputSize = Annotated[Optional[str], typer.Option(help="Refuse an input larger than this (K, M, G: powers of 1000). (default: 100M)", rich_help_panel=OUTPUT, metavar="SIZE")]
 AllowPickle = Annotated[bool, typer.Option("--allow-pickle", help="Accept pickle (.bin) weights, which can run code when loaded.", rich_help_panel=RUNTIME)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or report table.", rich_help_panel=OUTPUT)]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the traceback of an unexpected error.", rich_help_panel=OUTPUT)]
@@ -136,30 +138,30 @@ SETTING_FLAGS = (
     "model", "max_length", "min_length", "num_beams", "temperature", "top_k", "top_p", "length_penalty",
     "no_repeat_ngram_size", "repetition_penalty", "early_stopping", "seed", "prefix", "whole_sentences", "method", "sentences",
     "strategy", "chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length", "backend", "quantize",
-    "batch_size", "batch_tokens", "threads", "device", "dtype", "attention", "allow_pickle",
+    "batch_size", "batch_tokens", "threads", "device", "dtype", "attention", "allow_pickle", "max_input_size",
 )
 
 
 ON_SWITCHES = ("whole_sentences", "allow_pickle")  # flags that can only turn a setting on
 
 
-def _settings_layers(config: Optional[Path], values: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+def _settings_layers(config: Optional[Path], values: dict[str, Any]) -> tuple[Layer, ...]:
     """The user's layers (TOML preset, then flags), checked now, before any model loads.
     A boolean flag left off is "not set", so a preset can still turn it on."""
     flags = {name: _value(values[name]) for name in SETTING_FLAGS}
     for name in ON_SWITCHES:
         flags[name] = flags[name] or None
     try:
-        layers = (load_toml(config) if config else {}, flags)
+        layers = (Layer(f"preset: {config}", load_toml(config) if config else {}), Layer("flag", flags))
         build_settings(*layers)
-    except ConfigError as exc:
+    except SettingsError as exc:
         raise fail(str(exc), EXIT_USAGE)
     return layers
 
 
 @app.command("summarize", cls=_DefaultCommand, help="Summarize FILES, folders and URLs (or stdin) with a T5 model.", epilog=(
-    "Other commands: `summarize eval PAIRS`, `summarize compare-attention` and "
-    "`summarize attention-map FILE` (run them with --help)."
+    "Other commands: `summarize settings`, `summarize eval PAIRS`, `summarize serve`, "
+    "`summarize compare-attention` and `summarize attention-map FILE` (run them with --help)."
 ))
 def summarize_command(
     paths: Optional[List[str]] = typer.Argument(None, help="Files, folders, http(s) URLs, or - for stdin. Default: stdin.", show_default=False),
@@ -174,7 +176,7 @@ def summarize_command(
     chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
     backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
     threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
-    allow_pickle: AllowPickle = False,
+    allow_pickle: AllowPickle = False, max_input_size: MaxInputSize = None,
     output_format: Format = typer.Option(Format.text, "--format", "-f", help="Output format.", rich_help_panel=OUTPUT),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Write one summary file per input here, mirroring relative paths.", rich_help_panel=OUTPUT),
     glob: Optional[List[str]] = typer.Option(None, "--glob", "-g", help="File pattern for folders; repeatable. (default: *.txt *.md *.pdf *.html *.htm)", rich_help_panel=OUTPUT),
@@ -220,7 +222,7 @@ def eval_command(
     chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
     backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
     threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
-    allow_pickle: AllowPickle = False,
+    allow_pickle: AllowPickle = False, max_input_size: MaxInputSize = None,
     predictions: Optional[Path] = typer.Option(None, help="Score these summaries (one per line, <n> = newline) instead of generating.", rich_help_panel=EVAL),
     sweep: Optional[List[str]] = typer.Option(None, help="SETTING=V1,V2,... ; repeatable: the grid of all combinations.", rich_help_panel=EVAL),
     plot: Optional[Path] = typer.Option(None, help="Draw the sweep as a PNG (pip install 'summarizer\\[plot]').", rich_help_panel=EVAL),
@@ -240,6 +242,27 @@ def eval_command(
         pairs=pairs, layers=layers, predictions=predictions, sweeps=tuple(sweep or ()), plot=plot,
         per_document=per_document, limit=limit, fmt=output_format.value, quiet=quiet, debug=debug,
     )))
+
+
+@app.command("settings", help="Show the settings a run would use, and where each value comes from (no weights load).")
+def settings_command(
+    model: Model = None, config: ConfigFile = None,
+    max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
+    temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
+    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None,
+    early_stopping: EarlyStopping = None, seed: Seed = None,
+    prefix: Prefix = None, whole_sentences: WholeSentences = False,
+    method: Method = None, sentences: Sentences = None,
+    strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
+    chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
+    backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
+    threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
+    allow_pickle: AllowPickle = False, max_input_size: MaxInputSize = None,
+    output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (a table) or json.", rich_help_panel=OUTPUT),
+) -> None:
+    from .run import execute_settings
+
+    raise typer.Exit(execute_settings(_settings_layers(config, locals()), output_format.value))
 
 
 @app.command("compare-attention", help="Compare the from-scratch attention with the library's on one model.")

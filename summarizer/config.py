@@ -1,18 +1,23 @@
 """Settings as frozen dataclasses, layered: built-in defaults < model's own < TOML preset < flags.
 
-The model's `task_specific_params["summarization"]` (what the old transformers pipeline used)
-sits between the built-in defaults and anything the user wrote, so a checkpoint that knows how it
-likes to summarize gets its way unless the user says otherwise. What the user wrote always wins:
-an inherited value that would clash with it (t5-small's min_length 30 under `--max-length 20`)
-gives way, and only two values the user set themselves can conflict.
+Each layer is a `Layer`: values and the place they came from, so `summarize settings` can say
+where every value in force was set. The model's own defaults (read by `models.defaults` from
+wherever its checkpoint keeps them) sit between the built-in defaults and anything the user
+wrote, so a checkpoint that knows how it likes to summarize gets its way unless the user says
+otherwise. What the user wrote always wins: an inherited value that would clash with it
+(t5-small's min_length 30 under `--max-length 20`) gives way, and only two values the user set
+themselves can conflict.
 """
 
 from __future__ import annotations
 
+import re
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
+
+from .errors import SettingsError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,10 +27,29 @@ else:
 DEFAULT_MODEL = "google-t5/t5-small"
 FORMATS = ("text", "json", "jsonl", "markdown")
 ATTENTION_CHOICES = ("hf", "scratch")
+BUILT_IN = "built-in"
+# 100 MB: twenty times the longest books (the Bible is 4.5 MB of text), so no real document
+# meets it, while an endless pipe is refused within a second at pipe speed, within a minute
+# from a producer that writes 2 MB/s. Days of summarizing on a CPU lie far below it.
+DEFAULT_MAX_INPUT_SIZE = 100 * 10**6
 
 
-class ConfigError(ValueError):
-    """Settings that cannot work together; reported before any model loads."""
+@dataclass(frozen=True)
+class Layer:
+    """Settings from one place: `origin` says which ("flag", "preset: brief.toml", "model:
+    generation_config.json"); `values` maps setting names (flag names with underscores) to
+    values, None meaning "not set here"."""
+
+    origin: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The settings in force and, for each setting name, the layer its value came from."""
+
+    settings: "RunSettings"
+    origins: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -95,15 +119,23 @@ class RunSettings:
     batch_tokens: int | None = None
     threads: int | None = None
     attention: str = "hf"
-    backend: str = "torch"
+    backend: str = "auto"
     quantize: str | None = None
     method: str = "t5"
     sentences: int = 3
     strategy: str = "map-reduce"
     whole_sentences: bool = False
     allow_pickle: bool = False
+    max_input_size: int = DEFAULT_MAX_INPUT_SIZE
     generation: GenerationSettings = GenerationSettings()
     chunking: ChunkSettings = ChunkSettings()
+
+    @property
+    def chunk_generation(self) -> GenerationSettings:
+        """How intermediate summaries (chunks, reduction levels) are generated: the chunk lengths."""
+        c = self.chunking
+        return replace(self.generation, max_length=c.max_length or self.generation.max_length,
+                       min_length=self.generation.min_length if c.min_length is None else c.min_length)
 
     @property
     def abstractive(self) -> bool:
@@ -115,13 +147,16 @@ _GENERATION_KEYS = {f.name for f in fields(GenerationSettings)}
 _CHUNK_KEYS = {"chunk_size": "size", "chunk_overlap": "overlap", "chunk_max_length": "max_length", "chunk_min_length": "min_length"}
 _RUN_KEYS = {
     "model", "device", "dtype", "batch_size", "batch_tokens", "threads", "attention", "backend", "quantize",
-    "method", "sentences", "strategy", "whole_sentences", "allow_pickle",
+    "method", "sentences", "strategy", "whole_sentences", "allow_pickle", "max_input_size",
 }
-# What the model's task_specific_params may set; other keys there are not ours to apply.
-_MODEL_PARAM_KEYS = {
-    "prefix", "max_length", "min_length", "num_beams", "length_penalty",
-    "no_repeat_ngram_size", "repetition_penalty", "early_stopping",
-}
+SETTING_NAMES = (  # every setting, in the order `summarize settings` lists them
+    "model", "method", "strategy", "backend", "quantize", "device", "dtype", "attention",
+    *(f.name for f in fields(GenerationSettings)), "whole_sentences",
+    "chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length",
+    "batch_size", "batch_tokens", "threads", "sentences", "max_input_size", "allow_pickle",
+)
+_SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$")
+_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -129,11 +164,11 @@ def load_toml(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+        raise SettingsError(f"config file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+        raise SettingsError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise SettingsError(f"{path} is not valid TOML: {exc}") from None
 
     flat: dict[str, Any] = {}
     for key, value in data.items():
@@ -147,12 +182,12 @@ def load_toml(path: Path) -> dict[str, Any]:
             flat[key] = value
             continue
         else:
-            raise ConfigError(
+            raise SettingsError(
                 f"{path}: unknown setting {key!r}; top-level keys are {', '.join(sorted(_RUN_KEYS))}, "
                 "plus [generation] and [chunking] tables"
             )
         if unknown:
-            raise ConfigError(
+            raise SettingsError(
                 f"{path}: unknown [{key}] setting(s) {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(sorted(section_keys))}"
             )
@@ -160,33 +195,62 @@ def load_toml(path: Path) -> dict[str, Any]:
     return flat
 
 
-def model_defaults(task_specific_params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The checkpoint's own summarization settings, as the old pipeline applied them."""
-    params = (task_specific_params or {}).get("summarization") or {}
-    return {key: value for key, value in params.items() if key in _MODEL_PARAM_KEYS}
+def parse_size(value: Any, flag: str = "--max-input-size") -> int:
+    """Bytes from `12345`, `"500K"`, `"100M"`, `"2G"` (powers of 1000, as `ls -h --si` and disk
+    makers count; a trailing "B" or "iB" is accepted and counted the same)."""
+    if isinstance(value, bool):
+        raise SettingsError(f"{flag} must be a size such as 100M, not {value!r}")
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise SettingsError(f"{flag} must be a size such as 500K, 100M or 2G (got {value!r})")
+        size = int(float(match[1]) * _UNITS[match[2].lower()])
+    if size < 1:
+        raise SettingsError(f"{flag} must be at least 1 byte (got {value!r})")
+    return size
 
 
-def _merge(layers: tuple[Mapping[str, Any], ...]) -> dict[str, Any]:
+def _layer(layer: Layer | Mapping[str, Any], origin: str) -> Layer:
+    return layer if isinstance(layer, Layer) else Layer(origin, layer)
+
+
+def _merge(layers: Sequence[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Later layers win; a None value is "not set here". Returns values and their origins."""
     merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     for layer in layers:
-        merged.update({key: value for key, value in layer.items() if value is not None})
-    return merged
+        for key, value in layer.values.items():
+            if value is not None:
+                merged[key], origins[key] = value, layer.origin
+    return merged, origins
 
 
-def build_settings(*layers: Mapping[str, Any], inherited: Mapping[str, Any] | None = None) -> RunSettings:
+def build_settings(*layers: Layer | Mapping[str, Any], inherited: Layer | Mapping[str, Any] | Sequence[Layer] | None = None) -> "RunSettings":
+    """The settings in force; see `resolve`."""
+    return resolve(*layers, inherited=inherited).settings
+
+
+def resolve(*layers: Layer | Mapping[str, Any], inherited: Layer | Mapping[str, Any] | Sequence[Layer] | None = None) -> Resolved:
     """Merge the user's layers (TOML, then flags; later wins; None means "not set here") over
-    what is inherited (built-in defaults, then the model's own `inherited` values).
+    what is inherited (built-in defaults, then the model's own layers, lowest first).
 
     An inherited value never makes the user's settings impossible: it gives way instead.
     """
-    user = _merge(layers)
+    user, user_origins = _merge([_layer(layer, "setting") for layer in layers])
     unknown = set(user) - _GENERATION_KEYS - set(_CHUNK_KEYS) - _RUN_KEYS
     if unknown:
-        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    if isinstance(inherited, (Layer, Mapping)):
+        inherited = [_layer(inherited, "model")]
     defaults = GenerationSettings()
-    base = {"max_length": defaults.max_length, "min_length": defaults.min_length, **_merge((inherited or {},))}
-    merged = {**base, **user}
-    _yield_to_user(merged, user, base)
+    built_in = Layer(BUILT_IN, {"max_length": defaults.max_length, "min_length": defaults.min_length})
+    base, base_origins = _merge([built_in, *(inherited or ())])
+    merged, origins = {**base, **user}, {**base_origins, **user_origins}
+    _yield_to_user(merged, user, base, origins, base_origins)
+    if "max_input_size" in merged:
+        merged["max_input_size"] = parse_size(merged["max_input_size"])
     try:
         generation = GenerationSettings(**{k: merged[k] for k in _GENERATION_KEYS if k in merged})
         chunking = ChunkSettings(**{_CHUNK_KEYS[k]: merged[k] for k in _CHUNK_KEYS if k in merged})
@@ -196,36 +260,47 @@ def build_settings(*layers: Mapping[str, Any], inherited: Mapping[str, Any] | No
             **{k: merged[k] for k in _RUN_KEYS if k in merged},
         )
     except TypeError as exc:
-        raise ConfigError(str(exc)) from None
+        raise SettingsError(str(exc)) from None
     validate(settings)
-    return settings
+    return Resolved(settings, {name: origins.get(name, BUILT_IN) for name in SETTING_NAMES})
 
 
-def _yield_to_user(merged: dict[str, Any], user: Mapping[str, Any], base: Mapping[str, Any]) -> None:
-    """Adjust inherited values (in place) that would clash with what the user set."""
-    numbers = all(isinstance(merged.get(k), int) and not isinstance(merged.get(k), bool) for k in ("max_length", "min_length"))
-    if numbers and merged["min_length"] > merged["max_length"]:
-        if "min_length" not in user:
-            merged["min_length"] = merged["max_length"]
-        elif "max_length" not in user:
-            merged["max_length"] = merged["min_length"]
+def _yield_to_user(merged: dict[str, Any], user: Mapping[str, Any], base: Mapping[str, Any], origins: dict[str, str],
+                   base_origins: Mapping[str, str]) -> None:
+    """Adjust inherited values (in place) that would clash with what the user set, saying so
+    in their origins."""
+    def give_way(key: str, value: Any, why: str) -> None:
+        merged[key] = value
+        origins[key] = f"{origins.get(key, BUILT_IN)}, {why}"
+
+    _yield_lengths(merged, user, ("min_length", "max_length"), give_way)
     temperature = merged.get("temperature")
-    if isinstance(temperature, (int, float)) and temperature > 0 and "num_beams" not in user:
-        merged["num_beams"] = 1  # sampling asked for, beams only inherited: plain sampling
+    if isinstance(temperature, (int, float)) and temperature > 0 and "num_beams" not in user and merged.get("num_beams", 1) != 1:
+        give_way("num_beams", 1, "1 for sampling")  # sampling asked for, beams only inherited: plain sampling
     # Intermediate summaries default to the lengths the model would use by itself.
-    chunk_max = merged.setdefault("chunk_max_length", base["max_length"])
-    chunk_min = merged.setdefault("chunk_min_length", base["min_length"])
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in (chunk_max, chunk_min)) and chunk_min > chunk_max:
-        if "chunk_min_length" not in user:
-            merged["chunk_min_length"] = chunk_max
-        elif "chunk_max_length" not in user:
-            merged["chunk_max_length"] = chunk_min
+    for chunk_key, key in (("chunk_max_length", "max_length"), ("chunk_min_length", "min_length")):
+        if chunk_key not in merged:
+            merged[chunk_key] = base[key]
+            origins[chunk_key] = f"{base_origins.get(key, BUILT_IN)} (the {key.replace('_', ' ')} the model would use)"
+    _yield_lengths(merged, user, ("chunk_min_length", "chunk_max_length"), give_way)
+
+
+def _yield_lengths(merged: dict[str, Any], user: Mapping[str, Any], keys: tuple[str, str], give_way) -> None:
+    """A min length above the max: the one the user did not set moves to meet the other."""
+    low, high = keys
+    values = merged.get(low), merged.get(high)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values) or values[0] <= values[1]:
+        return
+    if low not in user:
+        give_way(low, values[1], f"lowered to --{high.replace('_', '-')}")
+    elif high not in user:
+        give_way(high, values[0], f"raised to --{low.replace('_', '-')}")
 
 
 def _check_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
     """TOML can carry any type; a bool is an int to Python but never a length or a rate."""
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"{name} must be a number, not {value!r}")
+        raise SettingsError(f"{name} must be a number, not {value!r}")
 
 
 def validate(settings: RunSettings) -> None:
@@ -236,54 +311,55 @@ def validate(settings: RunSettings) -> None:
     for name in ("temperature", "top_p", "length_penalty", "repetition_penalty"):
         _check_type(f"--{name.replace('_', '-')}", getattr(g, name), (int, float))
     if not isinstance(g.prefix, str):
-        raise ConfigError(f"prefix must be a string, not {g.prefix!r}")
+        raise SettingsError(f"prefix must be a string, not {g.prefix!r}")
     if g.seed is not None:
         _check_type("--seed", g.seed, int)
     if g.max_length < 1:
-        raise ConfigError(f"--max-length must be at least 1 (got {g.max_length})")
+        raise SettingsError(f"--max-length must be at least 1 (got {g.max_length})")
     if g.min_length < 0:
-        raise ConfigError(f"--min-length cannot be negative (got {g.min_length})")
+        raise SettingsError(f"--min-length cannot be negative (got {g.min_length})")
     if g.min_length > g.max_length:
-        raise ConfigError(f"--min-length ({g.min_length}) is larger than --max-length ({g.max_length})")
+        raise SettingsError(f"--min-length ({g.min_length}) is larger than --max-length ({g.max_length})")
     if g.num_beams < 1:
-        raise ConfigError(f"--num-beams must be at least 1 (got {g.num_beams})")
+        raise SettingsError(f"--num-beams must be at least 1 (got {g.num_beams})")
     if g.temperature < 0:
-        raise ConfigError(f"--temperature cannot be negative (got {g.temperature}); 0 means greedy/beam search")
+        raise SettingsError(f"--temperature cannot be negative (got {g.temperature}); 0 means greedy/beam search")
     if g.top_k < 0:
-        raise ConfigError(f"--top-k cannot be negative (got {g.top_k})")
+        raise SettingsError(f"--top-k cannot be negative (got {g.top_k})")
     if not 0 < g.top_p <= 1:
-        raise ConfigError(f"--top-p must be in (0, 1] (got {g.top_p})")
+        raise SettingsError(f"--top-p must be in (0, 1] (got {g.top_p})")
     if g.repetition_penalty <= 0:
-        raise ConfigError(f"--repetition-penalty must be positive (got {g.repetition_penalty})")
+        raise SettingsError(f"--repetition-penalty must be positive (got {g.repetition_penalty})")
     if g.no_repeat_ngram_size < 0:
-        raise ConfigError(f"--no-repeat-ngram-size cannot be negative (got {g.no_repeat_ngram_size})")
+        raise SettingsError(f"--no-repeat-ngram-size cannot be negative (got {g.no_repeat_ngram_size})")
     for flag, value in (("--chunk-max-length", c.max_length), ("--chunk-min-length", c.min_length)):
         if value is not None:
             _check_type(flag, value, int)
     if c.max_length is not None and c.max_length < 1:
-        raise ConfigError(f"--chunk-max-length must be at least 1 (got {c.max_length})")
+        raise SettingsError(f"--chunk-max-length must be at least 1 (got {c.max_length})")
     if c.min_length is not None and c.min_length < 0:
-        raise ConfigError(f"--chunk-min-length cannot be negative (got {c.min_length})")
+        raise SettingsError(f"--chunk-min-length cannot be negative (got {c.min_length})")
     if c.max_length is not None and c.min_length is not None and c.min_length > c.max_length:
-        raise ConfigError(f"--chunk-min-length ({c.min_length}) is larger than --chunk-max-length ({c.max_length})")
+        raise SettingsError(f"--chunk-min-length ({c.min_length}) is larger than --chunk-max-length ({c.max_length})")
     if c.size is not None:
         _check_type("--chunk-size", c.size, int)
         if c.size < 8:
-            raise ConfigError(f"--chunk-size must be at least 8 tokens (got {c.size})")
+            raise SettingsError(f"--chunk-size must be at least 8 tokens (got {c.size})")
     _check_type("--chunk-overlap", c.overlap, int)
     if c.overlap < 0:
-        raise ConfigError(f"--chunk-overlap cannot be negative (got {c.overlap})")
+        raise SettingsError(f"--chunk-overlap cannot be negative (got {c.overlap})")
     if c.size is not None and c.overlap >= c.size // 2:
-        raise ConfigError(f"--chunk-overlap ({c.overlap}) must be less than half of --chunk-size ({c.size})")
+        raise SettingsError(f"--chunk-overlap ({c.overlap}) must be less than half of --chunk-size ({c.size})")
     for flag, value in (("--batch-size", settings.batch_size), ("--batch-tokens", settings.batch_tokens),
                         ("--threads", settings.threads), ("--sentences", settings.sentences)):
         if value is not None:
             _check_type(flag, value, int)
             if value < 1:
-                raise ConfigError(f"{flag} must be at least 1 (got {value})")
+                raise SettingsError(f"{flag} must be at least 1 (got {value})")
+    _check_type("--max-input-size", settings.max_input_size, int)
     for flag, value in (("--whole-sentences", settings.whole_sentences), ("--allow-pickle", settings.allow_pickle)):
         if not isinstance(value, bool):
-            raise ConfigError(f"{flag} must be true or false, not {value!r}")
+            raise SettingsError(f"{flag} must be true or false, not {value!r}")
     from .backends import BACKEND_CHOICES, QUANTIZE_CHOICES
     from .device import DEVICE_CHOICES, DTYPE_CHOICES
     from .methods import METHOD_CHOICES
@@ -292,17 +368,19 @@ def validate(settings: RunSettings) -> None:
     for flag, value, choices in (("--backend", settings.backend, BACKEND_CHOICES), ("--method", settings.method, METHOD_CHOICES),
                                  ("--strategy", settings.strategy, STRATEGY_CHOICES)):
         if value not in choices:
-            raise ConfigError(f"{flag} must be one of {', '.join(choices)} (got {value!r})")
+            raise SettingsError(f"{flag} must be one of {', '.join(choices)} (got {value!r})")
     if settings.quantize is not None and settings.quantize not in QUANTIZE_CHOICES:
-        raise ConfigError(f"--quantize must be one of {', '.join(QUANTIZE_CHOICES)} (got {settings.quantize!r})")
+        raise SettingsError(f"--quantize must be one of {', '.join(QUANTIZE_CHOICES)} (got {settings.quantize!r})")
     if settings.quantize is not None and settings.dtype not in ("auto", "float32"):
-        raise ConfigError(f"--quantize {settings.quantize} replaces --dtype {settings.dtype}; give one of them")
+        raise SettingsError(f"--quantize {settings.quantize} replaces --dtype {settings.dtype}; give one of them")
 
     if settings.device not in DEVICE_CHOICES:
-        raise ConfigError(f"device must be one of {', '.join(DEVICE_CHOICES)} (got {settings.device!r})")
+        raise SettingsError(f"device must be one of {', '.join(DEVICE_CHOICES)} (got {settings.device!r})")
     if settings.dtype not in DTYPE_CHOICES:
-        raise ConfigError(f"dtype must be one of {', '.join(DTYPE_CHOICES)} (got {settings.dtype!r})")
+        raise SettingsError(f"dtype must be one of {', '.join(DTYPE_CHOICES)} (got {settings.dtype!r})")
     if settings.attention not in ATTENTION_CHOICES:
-        raise ConfigError(f"attention must be one of {', '.join(ATTENTION_CHOICES)} (got {settings.attention!r})")
+        raise SettingsError(f"attention must be one of {', '.join(ATTENTION_CHOICES)} (got {settings.attention!r})")
+    if settings.attention != "hf" and settings.backend == "ctranslate2":
+        raise SettingsError(f"--attention {settings.attention} runs on the torch backend only; use --backend torch (or auto)")
     if not isinstance(settings.model, str) or not settings.model:
-        raise ConfigError("model must be a hub id or a folder path")
+        raise SettingsError("model must be a hub id or a folder path")

@@ -6,7 +6,10 @@ Everything else asks this module; nothing else looks at `torch.cuda` or `torch.b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .errors import SettingsError
 
 if TYPE_CHECKING:
     import torch
@@ -15,7 +18,7 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 DTYPE_CHOICES = ("auto", "float32", "float16", "bfloat16")
 
 
-class DeviceError(ValueError):
+class DeviceError(SettingsError):
     """The requested device or dtype cannot be used on this machine."""
 
 
@@ -51,6 +54,26 @@ def _cuda_available(backend: str = "torch") -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def torch_gpu_only() -> bool:
+    """True where torch sees a CUDA GPU and ctranslate2 does not (its CUDA build does not match
+    the machine's): `--backend auto` then takes torch on the GPU over CTranslate2 on the CPU.
+    A CPU build of torch says so in torch/version.py, read without importing torch (1.3 s)."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    version = Path(next(iter(spec.submodule_search_locations))) / "version.py"
+    try:
+        cpu_build = re.search(r"^cuda\b.*=\s*None\s*$", version.read_text(encoding="utf-8"), re.M) is not None
+    except OSError:
+        cpu_build = False
+    if cpu_build or _cuda_available("ctranslate2"):
+        return False
+    return _cuda_available("torch")
 
 
 def _mps_available(backend: str = "torch") -> bool:

@@ -9,6 +9,11 @@ summary file is never present without its line. A line names the output, the inp
 hash, the settings fingerprint and the output's own hash. A file is the tool's when its current
 hash is one the manifest lists for it; it is "done" when that line's settings (and the input's
 hash, which the caller compares) still match.
+
+Beside it, `.summarize-partial/` keeps the finished chunk summaries of documents not yet
+written, one JSON-lines file per output and settings, appended the same crash-safe way, so a
+resumed run redoes only the chunks whose batches were in flight when it was killed. A file
+goes when its document's summary is written.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 MANIFEST_NAME = ".summarize-manifest.jsonl"
+PARTIAL_DIR = ".summarize-partial"
 
 
 @dataclass(frozen=True)
@@ -90,18 +96,81 @@ class Manifest:
     def record(self, target: Path, input_digest: str, settings: str, payload: bytes) -> None:
         """Append the line for an output about to be written (see the module docstring)."""
         entry = Entry(self.key(target), input_digest, settings, digest_bytes(payload))
-        line = (json.dumps(asdict(entry), sort_keys=True) + "\n").encode("utf-8")
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
-        try:
-            if _ends_torn(fd):
-                line = b"\n" + line  # end a killed run's torn line, or it would swallow this one
-            if os.write(fd, line) != len(line):
-                raise OSError(f"short write to {self.path} (disk full?)")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_line(self.path, asdict(entry))
         self.entries.setdefault(entry.output, {})[entry.digest] = entry
+
+
+class Partials:
+    """The chunk summaries of unfinished documents in one output folder, for one settings
+    fingerprint. `memo(target)` is what the pipeline reads and extends for that document."""
+
+    def __init__(self, folder: Path, settings: str, resume: bool):
+        self.folder = folder / PARTIAL_DIR
+        self.settings = settings
+        self.resume = resume
+        self.reused = 0  # chunk summaries taken from files a killed run left
+
+    def _prefix(self, target: Path) -> str:
+        return digest_bytes(str(target.relative_to(self.folder.parent).as_posix()).encode())[:24]
+
+    def memo(self, target: Path) -> "ChunkMemo":
+        """The target's memo: what a killed run left for these settings when resuming, else a
+        fresh one (what an earlier run left is discarded)."""
+        path = self.folder / f"{self._prefix(target)}-{self.settings}.jsonl"
+        if not self.resume:
+            self.discard(target)
+        return ChunkMemo(path, self)
+
+    def discard(self, target: Path) -> None:
+        """Delete the target's files (all settings): its summary is written, or starts afresh."""
+        for stale in self.folder.glob(f"{self._prefix(target)}-*.jsonl") if self.folder.is_dir() else ():
+            stale.unlink(missing_ok=True)
+
+
+class ChunkMemo:
+    """One document's finished chunk summaries by job key, read once, appended line by line."""
+
+    def __init__(self, path: Path, partials: Partials):
+        self.path = path
+        self.partials = partials
+        self.known: dict[str, str] = {}
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return
+        for line in data[: data.rfind(b"\n") + 1].splitlines():  # a torn last line is a chunk to redo
+            try:
+                row = json.loads(line)
+                self.known[str(row["key"])] = str(row["text"])
+            except (ValueError, KeyError, TypeError):
+                continue
+
+    def get(self, key: str) -> str | None:
+        text = self.known.get(key)
+        if text is not None:
+            self.partials.reused += 1
+        return text
+
+    def put(self, key: str, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        append_line(self.path, {"key": key, "text": text})
+        self.known[key] = text
+
+
+def append_line(path: Path, row: Mapping[str, Any]) -> None:
+    """One JSON line, appended with a single O_APPEND write and fsync'd: concurrent writers
+    never interleave, and a writer killed mid-line leaves a torn line the next one ends."""
+    line = (json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        if _ends_torn(fd):
+            line = b"\n" + line  # end a killed run's torn line, or it would swallow this one
+        if os.write(fd, line) != len(line):
+            raise OSError(f"short write to {path} (disk full?)")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _ends_torn(fd: int) -> bool:

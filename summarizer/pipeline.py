@@ -1,31 +1,47 @@
 """Documents in, summary records out: chunk -> batch -> backend -> reduce -> Summary.
 
-Documents arrive as a lazy stream and are pulled only while the queue is short, so a folder of
-100k files starts producing summaries at once and memory stays flat. The passes every document's
-strategy asks for (chunk summaries, reduction levels, final passes) share one queue; batches are
-cut from it in length order among jobs that share generation lengths, so padding stays small, and
-a document is handed back as soon as its strategy returns. Which backend turns token ids into
-token ids is not this module's business.
+Documents arrive as a lazy stream and are pulled only while few jobs wait, so a folder of 100k
+files starts producing summaries at once and memory stays flat. The passes every document's
+strategy asks for (chunk summaries, reduction levels, final passes) share one queue, and
+`scheduling` decides which run together: started documents first, so they finish in a steady
+stream. A document is handed back as soon as its strategy returns. Which backend turns token
+ids into token ids is not this module's business.
+
+Each item may bring its own settings (a server's per-request lengths or beams); jobs are
+batched only with jobs of equal generation settings. A feed with nothing ready yet yields
+`IDLE`: the pipeline then generates what it has instead of waiting for more.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from bisect import insort
+from dataclasses import dataclass, field
+from itertools import count
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 from .chunker import Chunker
 from .config import GenerationSettings, RunSettings
-from .errors import first_line
+from .errors import SettingsError, first_line
 from .report import Summary
+from .scheduling import Job, JobQueue
 from .strategies import STRATEGIES, Pass, Trace
 
 if TYPE_CHECKING:
     from .backends import Backend
     from .models.loading import LoadedModel
 
-LOOKAHEAD_BATCHES = 4  # queue this many batches' worth of chunks before generating, for length sorting
-MAX_WAIT_ROUNDS = 8  # a job passed over this many times is batched next, so no document starves
+
+class _Idle:
+    """Yielded by a feed in place of an item: nothing has arrived yet."""
+
+    def __repr__(self) -> str:
+        return "IDLE"
+
+
+IDLE = _Idle()
+_END = object()
 
 
 @dataclass(frozen=True)
@@ -36,21 +52,58 @@ class Failure:
     message: str
 
 
+class Memo(Protocol):
+    """Where a resumable run keeps a document's finished chunk summaries, by job key."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
 class Item:
-    """What the pipeline reads of an input: `source` and `text` (readers' Document fits)."""
+    """A text to summarize. `text` is a str or an iterable of str blocks (a streamed input);
+    `settings` replaces the pipeline's for this item only (the generation and chunking ones).
+    Readers' Documents fit too."""
 
     source: str
-    text: str
+    text: Any
+    settings: RunSettings | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one set of settings means here: the prefix, the chunker, the lengths of each pass."""
+
+    settings: RunSettings
+    prefix_ids: tuple[int, ...]
+    chunker: Chunker
+    final: GenerationSettings
+    chunk: GenerationSettings
+
+    def lengths(self, final: bool) -> GenerationSettings:
+        return self.final if final else self.chunk
+
+
+@dataclass
+class _Counts:
+    """Progress of one run: jobs done (generated or remembered) of those known so far."""
+
+    done: int = 0
+    known: int = 0
 
 
 @dataclass
 class _Doc:
     """One document while its strategy's passes are in flight."""
 
-    index: int
+    seq: int  # admission order: the scheduler's notion of age
+    index: int  # position in the input
     source: str
+    plan: Plan
     strategy: Any
     trace: Trace
+    memo: Memo | None = None
     final: bool = False
     feed: Iterator[tuple[int, ...]] | None = None
     issued: int = 0
@@ -58,69 +111,91 @@ class _Doc:
     outputs: dict[int, str] = field(default_factory=dict)
     levels: int = 0
     seconds: float = 0.0
+    final_input: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)
 
-
-@dataclass(frozen=True)
-class _Job:
-    doc: int
-    part: int
-    ids: tuple[int, ...]
-    final: bool
-    queued: int
+    def __lt__(self, other: "_Doc") -> bool:  # open passes are kept oldest first
+        return self.seq < other.seq
 
 
 ProgressCallback = Callable[[int, int], None]
 
 
-class Summarizer:
+class Pipeline:
     """Runs documents through one model (or an extractive method) with one set of settings."""
 
     def __init__(self, settings: RunSettings, model: "LoadedModel | None" = None, backend: "Backend | None" = None):
         self.settings = settings
         self.model = model
         self.backend = backend
-        self.name = model.name if model is not None and settings.abstractive else settings.method
-        self.device = model.placement.device if model is not None and settings.abstractive else "cpu"
-        self.dtype = (settings.quantize or model.placement.dtype) if model is not None and settings.abstractive else None
-        self.revision = model.revision if model is not None and settings.abstractive else None
+        ran = model is not None and settings.abstractive
+        self.name = model.name if ran else settings.method
+        self.device = model.placement.device if ran else "cpu"
+        self.dtype = (settings.quantize or model.placement.dtype) if ran else None
+        self.revision = model.revision if ran else None
+        self.model_type = model.model_type if ran else None
+        self.backend_name = backend.name if ran and backend is not None else None
+        self._plans: dict[RunSettings, Plan] = {}
         if not settings.abstractive:
             return
         if model is None:
             raise ValueError("the t5 method needs a loaded model")
         tokenizer = model.tokenizer
-        prefix = settings.generation.prefix
-        self.prefix_ids = tokenizer(prefix, add_special_tokens=False).input_ids if prefix else []
         self.eos_id = tokenizer.eos_token_id
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        window = settings.chunking.size or model.window
-        content_size = window - len(self.prefix_ids) - 1  # room for the prefix and </s>
-        if content_size < 8:
-            raise ValueError(f"the input window ({window} tokens) leaves no room for text after the prefix")
-        if settings.chunking.overlap >= content_size // 2:
-            raise ValueError(
-                f"--chunk-overlap ({settings.chunking.overlap}) must be less than half of the "
-                f"{content_size} tokens each chunk holds"
-            )
-        self.chunker = Chunker(tokenizer, content_size, settings.chunking.overlap)
-        self.batch_size = settings.batch_size or _default_batch_size(self.device, settings.generation.num_beams)
+        self.plan(settings)
+
+    def plan(self, settings: RunSettings) -> Plan:
+        """The plan for `settings` (built once per distinct settings); SettingsError when the
+        window leaves no room for text."""
+        known = self._plans.get(settings)
+        if known is not None:
+            return known
+        tokenizer = self.model.tokenizer
         g, c = settings.generation, settings.chunking
-        self.lengths = {
-            True: g,
-            False: replace(g, max_length=c.max_length or g.max_length, min_length=c.min_length if c.min_length is not None else g.min_length),
-        }
+        prefix_ids = tuple(tokenizer(g.prefix, add_special_tokens=False).input_ids) if g.prefix else ()
+        window = c.size or self.model.window
+        content_size = window - len(prefix_ids) - 1  # room for the prefix and </s>
+        if content_size < 8:
+            raise SettingsError(f"the input window ({window} tokens) leaves no room for text after the prefix")
+        if c.overlap >= content_size // 2:
+            raise SettingsError(
+                f"--chunk-overlap ({c.overlap}) must be less than half of the {content_size} tokens each chunk holds"
+            )
+        longest = self.model.checkpoint.longest_summary
+        for flag, length in (("--max-length", g.max_length), ("--chunk-max-length", settings.chunk_generation.max_length)):
+            if longest is not None and length > longest:
+                raise SettingsError(
+                    f"{flag} {length} is more than {self.model.family.name} {self.model.name!r} can generate "
+                    f"({longest} decoder positions); choose at most {longest}"
+                )
+        plan = Plan(settings, prefix_ids, Chunker(tokenizer, content_size, c.overlap), g, settings.chunk_generation)
+        self._plans[settings] = plan
+        return plan
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size(self.settings.generation)
+
+    def _batch_size(self, generation: GenerationSettings) -> int:
+        if self.settings.batch_size:
+            return self.settings.batch_size
+        from .device import default_batch_size
+
+        return default_batch_size(self.device, generation.num_beams)
 
     # -- extractive methods: no model, one record per document ---------------------------------
 
-    def _extractive(self, index: int, item: Item) -> Summary:
+    def _extractive(self, item: Any) -> Summary:
         from .methods.extractive import lead, textrank
 
         started = time.perf_counter()
         pick = lead if self.settings.method == "lead" else textrank
-        summary = " ".join(pick(item.text, self.settings.sentences))
-        count = self._counter()
+        text = _whole_text(item)
+        summary = " ".join(pick(text, self.settings.sentences))
+        count_ = self._counter()
         return Summary(
-            source=item.source, summary=summary, input_tokens=count(item.text), summary_tokens=count(summary),
+            source=item.source, summary=summary, input_tokens=count_(text), summary_tokens=count_(summary),
             chunks=1, model=self.name, device="cpu", seconds=time.perf_counter() - started,
             counted_in="tokens" if self.model is not None else "words",
         )
@@ -133,140 +208,149 @@ class Summarizer:
 
     # -- the abstractive pipeline ----------------------------------------------------------------
 
-    def run(self, items: Iterable[Item | Failure], progress: ProgressCallback | None = None) -> Iterator[tuple[int, Summary]]:
-        """Yield (input position, Summary) per input, in the order documents finish."""
-        feed = enumerate(items)
+    def run(self, items: Iterable[Any], progress: ProgressCallback | None = None,
+            memo_for: Callable[[int], Memo | None] | None = None) -> Iterator[tuple[int, Summary]]:
+        """Yield (input position, Summary) per input, in the order documents finish. IDLE in
+        `items` holds no position: it only says nothing more has arrived yet. `memo_for(position)`
+        gives where an input's chunk summaries are kept for a resumed run (None: nowhere)."""
+        feed = iter(items)
+        positions = count()
         if not self.settings.abstractive:
-            for index, item in feed:
-                yield index, self._failure(item) if isinstance(item, Failure) else self._checked(item) or self._extractive(index, item)
+            for item in feed:
+                if item is not IDLE:
+                    index = next(positions)
+                    yield index, self._failure(item) if isinstance(item, Failure) else self._checked(item) or self._extractive(item)
             return
 
-        docs: dict[int, _Doc] = {}
-        open_docs: list[_Doc] = []  # documents whose current pass still has inputs to queue
-        queue: list[_Job] = []
-        rounds = done = known = 0
+        docs: dict[int, _Doc] = {}  # by admission number
+        open_docs: list[_Doc] = []  # documents whose current pass still has inputs to queue, oldest first
+        queue = JobQueue(self._batch_size, self.settings.generation, self.settings.batch_tokens)
+        admitted = count()
+        counts = _Counts()
         exhausted = False
-        lookahead = self.batch_size * LOOKAHEAD_BATCHES
         while True:
-            # Fill the queue: finish queuing open passes first, then start new documents.
-            while len(queue) < lookahead and (open_docs or not exhausted):
+            # Fill the queue: started documents' passes first, then new documents, while short.
+            idle = False
+            while len(queue) < queue.target and (open_docs or not (exhausted or idle)):
                 if open_docs:
-                    doc = open_docs[0]
-                    ids = next(doc.feed, None)
-                    if ids is None:
-                        open_docs.pop(0)
-                        doc.feed = None
-                        if doc.issued == 0:  # a pass with no inputs
-                            yield doc.index, self._end(docs.pop(doc.index), "empty input, nothing to summarize")
-                        elif doc.outstanding == 0:  # its last job finished before the feed ran dry
-                            result = self._advance(doc, open_docs)
-                            if result is not None:
-                                del docs[doc.index]
-                                yield doc.index, result
-                        continue
-                    queue.append(_Job(doc.index, doc.issued, (*self.prefix_ids, *ids, *self._eos()), doc.final, rounds))
-                    doc.issued += 1
-                    doc.outstanding += 1
-                    known += 1
+                    yield from self._pull(open_docs[0], open_docs, docs, queue, counts)
                     continue
-                try:
-                    index, item = next(feed)
-                except StopIteration:
-                    exhausted = True
+                item = next(feed, _END)
+                if item is _END or item is IDLE:
+                    exhausted, idle = item is _END, item is IDLE
                     break
-                if isinstance(item, Failure):
-                    yield index, self._failure(item)
-                    continue
-                problem = self._checked(item)
+                index = next(positions)
+                doc, problem = self._admit(next(admitted), index, item, memo_for(index) if memo_for else None)
                 if problem is not None:
                     yield index, problem
                     continue
-                trace = Trace()
-                doc = _Doc(index, item.source, STRATEGIES[self.settings.strategy](item.text, self.chunker, trace), trace)
-                docs[index] = doc
+                docs[doc.seq] = doc
                 self._start_pass(doc, next(doc.strategy), open_docs)
             if progress:
-                progress(done, known)
-            if not queue:
+                progress(counts.done, counts.known)
+            if not len(queue):
                 if exhausted and not open_docs:
                     return
-                continue
+                continue  # idle: ask the feed again (it waits for the next item)
 
-            batch = self._next_batch(queue, rounds)
-            rounds += 1
-            batch_ids = {id(job) for job in batch}
-            queue = [job for job in queue if id(job) not in batch_ids]
+            batch = queue.next_batch()
+            generation = batch[0].generation
             started = time.perf_counter()
-            outcomes = self._generate_or_split([job.ids for job in batch], self.lengths[batch[0].final])
+            outcomes = self._generate_or_split([job.ids for job in batch], generation)
             share = (time.perf_counter() - started) / len(batch)
-            done += len(batch)
+            counts.done += len(batch)
             for job, outcome in zip(batch, outcomes):
                 doc = docs.get(job.doc)
                 if doc is None:  # its document already failed on another chunk
                     continue
                 if isinstance(outcome, Exception):
-                    docs.pop(job.doc)
+                    del docs[job.doc]
                     if doc in open_docs:
                         open_docs.remove(doc)
-                    dropped = [other for other in queue if other.doc == job.doc]
-                    queue = [other for other in queue if other.doc != job.doc]
-                    known -= len(dropped)
+                    counts.known -= queue.drop(job.doc)
                     doc.strategy.close()
-                    yield job.doc, self._end(doc, f"generation failed: {first_line(outcome)}")
+                    yield doc.index, self._end(doc, f"generation failed: {first_line(outcome)}")
                     continue
                 doc.seconds += share
-                doc.outputs[job.part] = self._finish_text(outcome, doc) if job.final else self._decode(outcome)
+                if job.final:
+                    doc.outputs[job.part] = self._finish_text(outcome, doc)
+                else:
+                    doc.outputs[job.part] = text = self._decode(outcome)
+                    if doc.memo is not None:
+                        doc.memo.put(self._memo_key(job.ids, generation), text)
                 doc.outstanding -= 1
                 if doc.outstanding == 0 and doc.feed is None:
-                    result = self._advance(doc, open_docs)
-                    if result is not None:
-                        del docs[doc.index]
-                        yield doc.index, result
+                    yield from self._advance(doc, open_docs, docs)
             if progress:
-                progress(done, known)
+                progress(counts.done, counts.known)
+
+    def _admit(self, seq: int, index: int, item: Any, memo: Memo | None) -> tuple[_Doc | None, Summary | None]:
+        """A new document with its plan and strategy, or the record of why it cannot start."""
+        if isinstance(item, Failure):
+            return None, self._failure(item)
+        problem = self._checked(item)
+        if problem is not None:
+            return None, problem
+        settings = getattr(item, "settings", None) or self.settings
+        try:
+            plan = self.plan(settings)
+        except SettingsError as exc:
+            return None, self._failure(Failure(item.source, str(exc)))
+        trace = Trace()
+        strategy = STRATEGIES[settings.strategy](_text_of(item), plan.chunker, trace)
+        return _Doc(seq, index, item.source, plan, strategy, trace, memo=memo), None
+
+    def _pull(self, doc: _Doc, open_docs: list[_Doc], docs: dict[int, _Doc], queue: JobQueue,
+              counts: _Counts) -> Iterator[tuple[int, Summary]]:
+        """Queue the next input of `doc`'s open pass (or take it from the memo); close the pass
+        when its inputs are used up."""
+        ids = next(doc.feed, None)
+        if ids is None:
+            open_docs.remove(doc)
+            doc.feed = None
+            if doc.issued == 0:  # a pass with no inputs
+                del docs[doc.seq]
+                yield doc.index, self._end(doc, "empty input, nothing to summarize")
+            elif doc.outstanding == 0:  # its last job finished (or was remembered) before the feed ran dry
+                yield from self._advance(doc, open_docs, docs)
+            return
+        row = (*doc.plan.prefix_ids, *ids, *self._eos())
+        generation = doc.plan.lengths(doc.final)
+        part = doc.issued
+        doc.issued += 1
+        counts.known += 1
+        if doc.final:
+            doc.final_input = row
+        remembered = doc.memo.get(self._memo_key(row, generation)) if doc.memo is not None and not doc.final else None
+        if remembered is not None:
+            doc.outputs[part] = remembered
+            counts.done += 1
+            return
+        queue.add(Job(doc.seq, part, row, doc.final, generation))
+        doc.outstanding += 1
+
+    @staticmethod
+    def _memo_key(row: tuple[int, ...], generation: GenerationSettings) -> str:
+        return hashlib.sha256(repr((row, generation)).encode()).hexdigest()[:32]
 
     def _eos(self) -> tuple[int, ...]:
         return (self.eos_id,) if self.eos_id is not None else ()
 
-    def _start_pass(self, doc: _Doc, step: Pass, open_docs: list[_Doc], front: bool = False) -> None:
+    def _start_pass(self, doc: _Doc, step: Pass, open_docs: list[_Doc]) -> None:
         doc.final, doc.feed, doc.issued, doc.outstanding, doc.outputs = step.final, iter(step.inputs), 0, 0, {}
         doc.levels += 1
-        if front:
-            open_docs.insert(0, doc)
-        else:
-            open_docs.append(doc)
+        insort(open_docs, doc)
 
-    def _advance(self, doc: _Doc, open_docs: list[_Doc]) -> Summary | None:
-        """A pass is done: hand its summaries to the strategy; a record if the strategy is done."""
+    def _advance(self, doc: _Doc, open_docs: list[_Doc], docs: dict[int, _Doc]) -> Iterator[tuple[int, Summary]]:
+        """A pass is done: hand its summaries to the strategy; the record if the strategy is done."""
         summaries = [doc.outputs[i] for i in range(doc.issued)]
         try:
             step = doc.strategy.send(summaries)
         except StopIteration as stop:
-            return self._record(doc, stop.value)
-        self._start_pass(doc, step, open_docs, front=True)  # finish started documents first
-        return None
-
-    def _next_batch(self, queue: list[_Job], rounds: int) -> list[_Job]:
-        """Jobs of one generation-length group, neighbours in length; the oldest job goes next
-        once it has waited MAX_WAIT_ROUNDS rounds."""
-        oldest = min(queue, key=lambda job: job.queued)
-        if rounds - oldest.queued >= MAX_WAIT_ROUNDS:
-            final, anchor = oldest.final, oldest
-        else:
-            finals = sum(job.final for job in queue)
-            final, anchor = finals * 2 >= len(queue), None
-        group = sorted((job for job in queue if job.final == final), key=lambda job: len(job.ids))
-        start = group.index(anchor) if anchor is not None else 0
-        beams = self.lengths[final].num_beams
-        batch: list[_Job] = []
-        for job in group[start:] + group[:start][::-1]:
-            width = max([len(job.ids)] + [len(j.ids) for j in batch])
-            if batch and (len(batch) >= self.batch_size or (
-                self.settings.batch_tokens is not None and (len(batch) + 1) * width * beams > self.settings.batch_tokens
-            )):
-                break
-            batch.append(job)
-        return batch
+            del docs[doc.seq]
+            yield doc.index, self._record(doc, stop.value)
+            return
+        self._start_pass(doc, step, open_docs)
 
     def _generate_or_split(self, rows: list[tuple[int, ...]], generation: GenerationSettings) -> list[list[int] | Exception]:
         """Generate a batch; if that fails (say, out of memory), retry its rows one at a time,
@@ -285,10 +369,10 @@ class Summarizer:
         """A final-pass summary; with --whole-sentences, cut back to its last complete sentence
         when the length limit stopped it mid-sentence."""
         text = self._decode(ids)
-        if not self.settings.whole_sentences:
+        if not doc.plan.settings.whole_sentences:
             return text
         produced = sum(1 for i in ids if i not in (self.pad_id, self.eos_id))
-        if produced < self.settings.generation.max_length:
+        if produced < doc.plan.final.max_length:
             return text
         from .sentences import cut_to_complete
 
@@ -313,10 +397,14 @@ class Summarizer:
             seconds=doc.seconds,
             warning="; ".join(notes) if notes else None,
             parts=tuple(trace.parts) if trace.parts is not None else None,
+            model_type=self.model_type,
+            backend=self.backend_name,
+            final_input=doc.final_input,
         )
 
-    def _checked(self, item: Item) -> Summary | None:
-        if not item.text.strip():
+    def _checked(self, item: Any) -> Summary | None:
+        text = item.text if isinstance(getattr(item, "text", None), str) else None
+        if text is not None and not text.strip():
             return self._failure(Failure(item.source, "empty input, nothing to summarize"))
         return None
 
@@ -324,17 +412,22 @@ class Summarizer:
         return self._failure(Failure(doc.source, message))
 
     def _failure(self, failure: Failure) -> Summary:
-        return failed_record(failure, self.name, self.device)
+        return failed_record(failure, self.name, self.device, self.model_type, self.backend_name)
 
 
-def failed_record(failure: Failure, model: str, device: str) -> Summary:
+def _text_of(item: Any) -> Any:
+    """What a strategy reads: the item's blocks when it streams them, else its text."""
+    blocks = getattr(item, "blocks", None)
+    return blocks() if callable(blocks) else item.text
+
+
+def _whole_text(item: Any) -> str:
+    text = _text_of(item)
+    return text if isinstance(text, str) else "".join(text)
+
+
+def failed_record(failure: Failure, model: str, device: str, model_type: str | None = None, backend: str | None = None) -> Summary:
     return Summary(
         source=failure.source, summary="", input_tokens=0, summary_tokens=0, chunks=0,
-        model=model, device=device, seconds=0.0, error=failure.message,
+        model=model, device=device, seconds=0.0, error=failure.message, model_type=model_type, backend=backend,
     )
-
-
-def _default_batch_size(device: str, num_beams: int) -> int:
-    from .device import default_batch_size
-
-    return default_batch_size(device, num_beams)

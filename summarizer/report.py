@@ -7,7 +7,7 @@ to stdout or files, the report table to stderr.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 
@@ -28,6 +28,10 @@ class Summary:
     warning: str | None = None
     parts: tuple[str, ...] | None = None
     counted_in: str = "tokens"
+    model_type: str | None = None  # the family's config model_type ("t5", "bart"...); None for extractive methods
+    backend: str | None = None  # the backend that ran ("torch", "ctranslate2"); None without a model
+    # What the final pass read (prefix, ids, </s>): for showing its attention; not part of the JSON.
+    final_input: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def compression_ratio(self) -> float | None:
@@ -48,6 +52,8 @@ class Summary:
             "chunks": self.chunks,
             "levels": self.levels,
             "model": self.model,
+            "model_type": self.model_type,
+            "backend": self.backend,
             "device": self.device,
             "seconds": round(self.seconds, 3),
         }
@@ -83,8 +89,11 @@ def format_ratio(ratio: float | None) -> str:
     return f"{ratio:.1f}x" if ratio is not None else "n/a"
 
 
-def report_table(summaries: Sequence[Summary], wall_seconds: float):
-    """A rich Table: per document tokens in/out, ratio, chunks, time and output tokens/s."""
+def report_table(summaries: Sequence[Summary], wall_seconds: float, width: int = 80):
+    """A rich Table: per document tokens in/out, ratio, chunks, time and output tokens/s.
+
+    Each row stays on one line of a `width`-column terminal: the numbers are kept whole and
+    source names too long for what is left are shortened from the left (`…/short.txt`)."""
     from rich.table import Table
 
     table = Table(title="summarize report", title_justify="left", show_footer=len(summaries) > 1)
@@ -101,17 +110,33 @@ def report_table(summaries: Sequence[Summary], wall_seconds: float):
         ("seconds", f"{wall_seconds:.2f}", "right"),
         (f"out {'tok' if unit == 'tokens' else unit}/s", _rate(total_out, wall_seconds), "right"),
     ]
-    for header, footer, justify in columns:
-        table.add_column(header, footer=footer, justify=justify, overflow="fold")
-    for s in summaries:
-        if s.error is not None:
-            table.add_row(s.source, "-", "-", "failed", "-", "-", "-", style="red")
-            continue
-        table.add_row(
+    rows = [
+        (s.source, "-", "-", "failed", "-", "-", "-") if s.error is not None else (
             s.source, str(s.input_tokens), str(s.summary_tokens), format_ratio(s.compression_ratio),
             str(s.chunks), f"{s.seconds:.2f}", _rate(s.summary_tokens, s.seconds),
         )
+        for s in summaries
+    ]
+    numbers = sum(max(len(header), len(footer), *(len(row[i]) for row in rows)) for i, (header, footer, _) in enumerate(columns) if i)
+    room = max(8, width - numbers - (3 * len(columns) + 1))  # each column pads 1 + 1 and has a border
+    for header, footer, justify in columns:
+        table.add_column(header, footer=footer if header != "source" else shorten_left(footer, room), justify=justify, no_wrap=True)
+    for s, row in zip(summaries, rows):
+        table.add_row(shorten_left(row[0], room), *row[1:], style="red" if s.error is not None else None)
     return table
+
+
+def shorten_left(name: str, width: int) -> str:
+    """`name` in at most `width` characters: leading folders give way first (…/short.txt),
+    then the start of the name itself."""
+    if len(name) <= width:
+        return name
+    parts = name.split("/")
+    while len(parts) > 1 and len("…/" + "/".join(parts[1:])) > width:
+        parts = parts[1:]
+    if len(parts) > 1:
+        return "…/" + "/".join(parts[1:])
+    return "…" + name[len(name) - width + 1:]
 
 
 def _rate(tokens: int, seconds: float) -> str:

@@ -13,13 +13,13 @@ import sys
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from .config import ConfigError, RunSettings, build_settings
-from .engines import EngineError
-from .manifest import Entry, Manifest
+from .config import Layer, RunSettings
+from .errors import SummarizerError
+from .manifest import Entry, Manifest, Partials
 from .outputs import output_path, remove_stale_temps, write_atomic
 from .readers import DEFAULT_GLOBS, FetchSettings, ReadError, Source, discover, read
 from .report import Summary, render, render_json_list, report_table
@@ -204,56 +204,31 @@ def _progress(enabled: bool, documents: int) -> Iterator[Any]:
 # -- the model ----------------------------------------------------------------------------------
 
 
-def _load(model: str, device: str, dtype: str, quiet: bool = False, weights: bool = True, allow_pickle: bool = False,
-          backend: str = "torch"):
-    """The loaded model, or the exit code after saying in one line why it could not load.
-    Torch weights load only for the torch backend (ctranslate2 converts its own)."""
-    from .models.loading import ModelLoadError, load_model
-    from .device import DeviceError, resolve
+def open_summarizer(layers: tuple[Layer | Mapping[str, Any], ...], quiet: bool = True, weights: bool = True):
+    """The API's Summarizer for these layers, or the exit code after saying in one line why
+    there is none. `weights=False` only describes the model (a driver whose workers run it)."""
+    from .api import Summarizer
 
-    weights = weights and backend == "torch"
     try:
-        placement = resolve(device, dtype, backend)
-    except DeviceError as exc:
+        summarizer = Summarizer.from_layers(layers, weights=weights, progress_bars=not quiet and sys.stderr.isatty())
+    except SummarizerError as exc:
         error(str(exc))
-        return EXIT_USAGE
-    try:
-        return load_model(model, placement, progress_bars=not quiet and sys.stderr.isatty(), weights=weights, allow_pickle=allow_pickle)
-    except ModelLoadError as exc:
-        error(str(exc))
-        return EXIT_FAILED
+        return exc.exit_code
+    if summarizer.note and not quiet:
+        _say(f"note: {summarizer.note}")
+    return summarizer
 
 
-def open_summarizer(layers: tuple[Mapping[str, Any], ...], quiet: bool = True, weights: bool = True):
-    """The Summarizer the settings ask for, or an exit code after saying why there is none.
-
-    `weights=False` loads only what describes the model (for a driver whose workers run it)."""
-    from .backends import BackendError, open_backend
-    from .pipeline import Summarizer
-
-    user = build_settings(*layers)
-    if not user.abstractive:
-        return Summarizer(user, _cached_tokenizer(user.model))
-    loaded = _load(user.model, user.device, user.dtype, quiet, weights=weights, allow_pickle=user.allow_pickle, backend=user.backend)
-    if isinstance(loaded, int):
-        return loaded
-    try:
-        settings = build_settings(*layers, inherited=loaded.task_defaults)
-        return Summarizer(settings, loaded, open_backend(loaded, settings) if weights else None)
-    except (ConfigError, BackendError, ValueError) as exc:
-        error(str(exc))
-        return EXIT_USAGE
-
-
-def _cached_tokenizer(model: str):
-    """The default model's tokenizer when it is on disk (extractive token counts), else None."""
-    from .models.loading import ModelLoadError, load_model
+def _load_weights(model: str, device: str, dtype: str):
+    """The torch model for the attention commands, or the exit code after saying why not."""
     from .device import resolve
+    from .models.loading import load_model
 
     try:
-        return load_model(model, resolve("cpu", "float32"), weights=False, local_only=True)
-    except ModelLoadError:
-        return None
+        return load_model(model, resolve(device, dtype), progress_bars=sys.stderr.isatty())
+    except SummarizerError as exc:
+        error(str(exc))
+        return exc.exit_code
 
 
 def settings_fingerprint(summarizer, rendering: Mapping[str, Any] | None = None) -> str:
@@ -267,10 +242,11 @@ def settings_fingerprint(summarizer, rendering: Mapping[str, Any] | None = None)
 
     settings: RunSettings = summarizer.settings
     described = asdict(settings)
-    for speed_only in ("batch_size", "batch_tokens", "threads", "attention", "device", "allow_pickle"):
+    for speed_only in ("batch_size", "batch_tokens", "threads", "attention", "device", "allow_pickle", "max_input_size"):
         described.pop(speed_only)
     described["dtype"] = summarizer.dtype
     described["revision"] = summarizer.revision
+    described["model_type"] = summarizer.model_type
     described["rendering"] = dict(rendering or {})
     return fingerprint(described)
 
@@ -289,9 +265,9 @@ def execute(request: Request) -> int:
     except Terminated:
         _stopped("terminated", request)
         return EXIT_TERMINATED
-    except EngineError as exc:
+    except SummarizerError as exc:  # an engine that cannot run (Ray missing, a cluster out of reach)
         error(str(exc))
-        return exc.code
+        return exc.exit_code
     except BrokenPipeError:
         # The reader went away (`summarize dir | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -339,6 +315,7 @@ def _execute(request: Request) -> int:
     summarizer = open_summarizer(request.layers, request.quiet, weights=request.engine == "local")
     if isinstance(summarizer, int):
         return summarizer
+    fetch_settings = replace(fetch_settings, max_bytes=summarizer.settings.max_input_size)
     rendering = {"format": _file_format(request.fmt), "parts": request.parts}
     settings = settings_fingerprint(summarizer, rendering) if manifest is not None else ""
     done = {}
@@ -346,6 +323,7 @@ def _execute(request: Request) -> int:
         done = {position: entry.input for position, entry in plan.written.items() if entry.settings == settings}
     from .engines import Prepare
 
+    partials = Partials(request.output_dir, settings, request.resume) if manifest is not None else None
     prepare = Prepare(done, summarizer.name, summarizer.device, fetch_settings)
     several = len(listing.sources) > 1
     started = time.perf_counter()
@@ -363,7 +341,8 @@ def _execute(request: Request) -> int:
             if progress:
                 progress(done, 0, 0)
 
-        for outcome in _outcomes(request, listing.sources, prepare, summarizer, on_chunks, on_documents):
+        memo_for = (lambda position: partials.memo(targets[position])) if partials is not None else None
+        for outcome in _outcomes(request, listing.sources, prepare, summarizer, on_chunks, on_documents, memo_for):
             handled += 1
             source = listing.sources[outcome.position].name
             for note in outcome.notes:
@@ -382,6 +361,8 @@ def _execute(request: Request) -> int:
             except CannotWrite as exc:
                 error(str(exc))
                 return EXIT_FAILED
+            if partials is not None and result.error is None:
+                partials.discard(targets[outcome.position])
             on_chunks(*chunks)
     wall = time.perf_counter() - started
 
@@ -390,10 +371,13 @@ def _execute(request: Request) -> int:
         sys.stdout.write(render(ordered[0], "json", parts=request.parts) if not several else render_json_list(ordered, request.parts))
     if resumed:
         _say(f"resumed: {resumed} of {len(listing.sources)} inputs already summarized with these settings, skipped")
+    if partials is not None and partials.reused:
+        _say(f"resumed: {partials.reused} chunk summaries of unfinished documents reused")
     if not request.quiet and request.fmt in ("text", "markdown") and ordered:
         from rich.console import Console
 
-        Console(stderr=True).print(report_table(ordered, wall))
+        console = Console(stderr=True)
+        console.print(report_table(ordered, wall, console.width))
     # The end of a long run repeats every input that failed, those that could not even be
     # listed included: their first mention may have scrolled away long ago.
     unfinished = [problem.source for problem in listing.errors] + [r.source for r in ordered if r.error is not None]
@@ -420,16 +404,29 @@ def _fetch_settings() -> FetchSettings | None:
 
 
 def _outcomes(request: Request, sources: list[Source], prepare, summarizer,
-              on_chunks: Callable[[int, int], None], on_documents: Callable[[int, int], None]):
+              on_chunks: Callable[[int, int], None], on_documents: Callable[[int, int], None], memo_for=None):
     """One Outcome per input, from the engine the request names. The local engine reports
-    chunks (done, known); the ray engine documents (done, all): its chunks are on the workers."""
+    chunks (done, known) and keeps chunk summaries with `memo_for` for a resumed run; the ray
+    engine reports documents (done, all): its chunks are on the workers, and it resumes whole
+    documents."""
     if request.engine == "ray":
         from .engines.ray import run_on_ray
 
         return run_on_ray(sources, prepare, request.layers, on_documents, address=request.ray_address, replicas=request.replicas)
     from .engines.local import run_local
 
-    return run_local(sources, prepare, summarizer, on_chunks)
+    return run_local(sources, prepare, summarizer, on_chunks, memo_for)
+
+
+def execute_settings(layers: tuple[Layer, ...], fmt: str) -> int:
+    """`summarize settings`: the model described, never run."""
+    from .settings_report import describe_settings, render_settings
+
+    summarizer = open_summarizer(layers, quiet=True, weights=False)
+    if isinstance(summarizer, int):
+        return summarizer
+    render_settings(describe_settings(summarizer), fmt)
+    return EXIT_OK
 
 
 @dataclass(frozen=True)
@@ -446,7 +443,7 @@ class CompareRequest:
 
 def execute_compare(request: CompareRequest) -> int:
     """`summarize compare-attention`: JSON or a table on stdout (the comparison is the output)."""
-    loaded = _load(request.model, request.device, request.dtype)
+    loaded = _load_weights(request.model, request.device, request.dtype)
     if isinstance(loaded, int):
         return loaded
     from .compare import compare_attention, render_comparison
@@ -494,7 +491,7 @@ def execute_attention_map(request: MapRequest) -> int:
     if request.out is not None and request.out.resolve() == Path(request.path).resolve():
         error("--out would overwrite the input")
         return EXIT_USAGE
-    loaded = _load(request.model, request.device, request.dtype)
+    loaded = _load_weights(request.model, request.device, request.dtype)
     if isinstance(loaded, int):
         return loaded
     from .attention_map import cross_attention_map, render_terminal, save_png

@@ -36,6 +36,7 @@ PEGASUS_TASKS = {
     "summarization_arxiv": {"length_penalty": 0.8, "max_length": 256, "max_position_embeddings": 1024},
 }
 
+POSITIONS = 1024  # as bart-large-cnn's: summaries may be longer than the tiny window, as real ones are
 _SMALL_BART = dict(
     d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4,
     encoder_ffn_dim=64, decoder_ffn_dim=64, dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
@@ -90,7 +91,7 @@ def build_bart(out_dir: Path, *, seed: int = 0, window: int = WINDOW, generation
 
     tokenizer = bpe_tokenizer(window=window)
     config = BartConfig(
-        vocab_size=len(tokenizer), max_position_embeddings=window, **{**_SMALL_BART, **(shape or {})},
+        vocab_size=len(tokenizer), max_position_embeddings=POSITIONS, **{**_SMALL_BART, **(shape or {})},
         pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2,
     )
     _seeded(seed)
@@ -109,7 +110,7 @@ def build_pegasus(out_dir: Path, *, seed: int = 0, window: int = WINDOW, generat
     vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<mask_1>", 0.0), ("<mask_2>", 0.0), ("<unk>", 0.0)] + unigram_vocab()
     tokenizer = PegasusTokenizer(vocab=vocab, offset=0, model_max_length=window)
     config = PegasusConfig(
-        vocab_size=len(tokenizer), max_position_embeddings=window, **{**_SMALL_BART, **(shape or {})},
+        vocab_size=len(tokenizer), max_position_embeddings=POSITIONS, **{**_SMALL_BART, **(shape or {})},
         pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, forced_eos_token_id=1,
         task_specific_params=tasks,
     )
@@ -123,7 +124,7 @@ def build_led(out_dir: Path, *, seed: int = 0, window: int = 1024, generation: d
 
     tokenizer = bpe_tokenizer(window=window)
     config = LEDConfig(
-        vocab_size=len(tokenizer), max_encoder_position_embeddings=window, max_decoder_position_embeddings=128,
+        vocab_size=len(tokenizer), max_encoder_position_embeddings=window, max_decoder_position_embeddings=POSITIONS,
         attention_window=16, **_SMALL_BART, pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
     )
     _seeded(seed)
@@ -172,7 +173,7 @@ def build_mbart(out_dir: Path, *, seed: int = 0, window: int = WINDOW, generatio
     tokenizer = MBartTokenizer(vocab=vocab, src_lang="en_XX", tgt_lang="en_XX", model_max_length=window)
     english = tokenizer.convert_tokens_to_ids("en_XX")
     config = MBartConfig(
-        vocab_size=len(tokenizer), max_position_embeddings=window, **_SMALL_BART,
+        vocab_size=len(tokenizer), max_position_embeddings=POSITIONS, **_SMALL_BART,
         pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
     )
     _seeded(seed)

@@ -55,7 +55,7 @@ def test_beam_cache_keeps_cross_attention_in_place(loaded):
 
 def test_int8_quantization_swaps_in_int8_linear_layers_and_generates(tiny_model_dir):
     fresh = load_model(str(tiny_model_dir), resolve("cpu", "float32"))
-    int8 = build_settings({"num_beams": 1, "max_length": 8, "min_length": 8, "no_repeat_ngram_size": 2, "quantize": "int8"})
+    int8 = build_settings({"num_beams": 1, "max_length": 8, "min_length": 8, "no_repeat_ngram_size": 2, "quantize": "int8", "backend": "torch"})
     rows = _rows(fresh)
     quantized_backend = open_backend(fresh, int8)
     linears = [m for m in quantized_backend.model.modules() if type(m).__name__ == "Linear"]
@@ -76,9 +76,9 @@ def test_threads_setting_reaches_torch(loaded):
 
 
 def test_quantize_refuses_a_half_precision_dtype():
-    from summarizer.config import ConfigError
+    from summarizer.config import SettingsError
 
-    with pytest.raises(ConfigError, match="--quantize int8 replaces --dtype float16"):
+    with pytest.raises(SettingsError, match="--quantize int8 replaces --dtype float16"):
         build_settings({"quantize": "int8", "dtype": "float16"})
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.config import ConfigError, build_settings, load_toml, model_defaults
+from summarizer.config import SettingsError, build_settings, load_toml
+from summarizer.models.defaults import model_defaults
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -16,7 +17,7 @@ def test_shipped_presets_load(preset):
 
 
 def test_precedence_defaults_model_toml_flags():
-    model = model_defaults({"summarization": {"max_length": 200, "num_beams": 4, "prefix": "summarize: ", "foo": 1}})
+    model = model_defaults({"task_specific_params": {"summarization": {"max_length": 200, "num_beams": 4, "prefix": "summarize: ", "foo": 1}}}, None).values
     assert "foo" not in model
     toml = {"num_beams": 2, "max_length": 60}
     flags = {"max_length": 30, "num_beams": None}
@@ -40,18 +41,18 @@ def test_sampling_kwargs_only_when_sampling():
      {"max_length": True}, {"device": "tpu"}, {"attention": "flash"}, {"chunk_size": 4}, {"prefix": 3}],
 )
 def test_invalid_values_are_refused(layer):
-    with pytest.raises(ConfigError):
+    with pytest.raises(SettingsError):
         build_settings(layer)
 
 
 def test_toml_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("max_length = [", encoding="utf-8")
-    with pytest.raises(ConfigError, match="bad.toml"):
+    with pytest.raises(SettingsError, match="bad.toml"):
         load_toml(bad)
-    with pytest.raises(ConfigError, match="not found"):
+    with pytest.raises(SettingsError, match="not found"):
         load_toml(tmp_path / "missing.toml")
     unknown = tmp_path / "unknown.toml"
     unknown.write_text("colour = 'blue'\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="colour"):
+    with pytest.raises(SettingsError, match="colour"):
         load_toml(unknown)

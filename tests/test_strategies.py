@@ -13,7 +13,7 @@ from summarizer.backends import open_backend
 from summarizer.models.loading import load_model
 from summarizer.config import build_settings
 from summarizer.device import resolve
-from summarizer.pipeline import Summarizer
+from summarizer.pipeline import Pipeline
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def loaded(t5_defaults_model_dir):
 
 def _summarizer(loaded, **user):
     settings = build_settings(user, inherited=loaded.task_defaults)
-    return Summarizer(settings, loaded, open_backend(loaded, settings))
+    return Pipeline(settings, loaded, open_backend(loaded, settings))
 
 
 def _run(summarizer, texts):
@@ -109,7 +109,7 @@ def test_the_queue_batches_across_documents_levels_and_final_passes(loaded, samp
     texts = [(samples_dir / name).read_text(encoding="utf-8") for name in ("article.md", "notes/meeting.txt", "short.txt")]
     settings = build_settings({"max_length": 6, "chunk_max_length": 12, "num_beams": 1, "batch_size": 8}, inherited=loaded.task_defaults)
     recorder = Recorder(open_backend(loaded, settings))
-    batched = _run(Summarizer(settings, loaded, recorder), texts)
+    batched = _run(Pipeline(settings, loaded, recorder), texts)
     finals = [rows for rows, length in recorder.calls if length == 6]
     assert any(rows > 1 for rows in finals), "final passes of different documents share a batch"
     chunk_rows = sum(rows for rows, length in recorder.calls if length == 12)

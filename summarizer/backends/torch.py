@@ -36,8 +36,12 @@ class TorchBackend:
             loaded = _quantized(loaded)
         if settings.attention != "hf":
             from ..attention import set_attention
+            from . import BackendError
 
-            set_attention(loaded.model, settings.attention)
+            try:
+                set_attention(loaded.model, settings.attention)
+            except ValueError as exc:  # a family whose attention the scratch one cannot replace
+                raise BackendError(str(exc)) from None
         elif loaded.placement.device == "cpu":
             _eager_decoder(loaded.model)
         pad = loaded.tokenizer.pad_token_id

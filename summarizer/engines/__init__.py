@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
+from ..errors import SummarizerError
 from ..readers import FetchSettings
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 ENGINE_CHOICES = ("local", "ray")
 
 
-class EngineError(Exception):
+class EngineError(SummarizerError):
     """The engine cannot run (Ray missing, a cluster out of reach, no model on the workers).
 
     The message is one line for the CLI; `code` is the exit code: 2 where this installation
@@ -29,7 +30,7 @@ class EngineError(Exception):
 
     def __init__(self, message: str, code: int = 1):
         super().__init__(message)
-        self.code = code
+        self.exit_code = code
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,17 @@ Ray is imported only inside `run_on_ray`: `summarize --help` and local runs neve
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import warnings
-from contextlib import contextmanager, redirect_stderr
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..config import build_settings
-from ..errors import first_line
+from ..errors import SummarizerError, first_line
 from ..quiet import quiet_native_stderr
 from ..pipeline import Failure, failed_record
 from ..readers import Document, Source
@@ -271,16 +270,13 @@ class Replica:
     """One model replica (a Ray actor): opens the Summarizer once, then summarizes batches."""
 
     def __init__(self, layers: tuple[Mapping[str, Any], ...], cwd: str):
-        from ..run import open_summarizer
+        from ..api import Summarizer
 
         _enter(cwd)
-        said = io.StringIO()
-        with redirect_stderr(said):  # open_summarizer says why it failed on stderr
-            summarizer = open_summarizer(layers)
-        if isinstance(summarizer, int):
-            lines = said.getvalue().strip().splitlines() or ["no reason given"]
-            raise ReplicaError(f"{REPLICA_FAILED}: {lines[-1].split('error: ', 1)[-1]}")
-        self.summarizer = summarizer
+        try:
+            self.summarizer = Summarizer.from_layers(layers)
+        except SummarizerError as exc:
+            raise ReplicaError(f"{REPLICA_FAILED}: {exc}") from None
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         """Rows that reading resolved pass through; the others' documents go through the

@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..config import ConfigError, build_settings
-from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _load, _cached_tokenizer, error, unexpected
+from ..config import Layer, build_settings
+from ..errors import SettingsError, SummarizerError
+from ..pipeline import Item
+from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, unexpected
 
 _SPEED_ONLY = ("batch_size", "batch_tokens", "threads", "attention", "device", "allow_pickle")
 
@@ -32,13 +34,6 @@ class EvalRequest:
     fmt: str = "text"
     quiet: bool = False
     debug: bool = False
-
-
-class _Doc:
-    """A pair's document as the pipeline reads it."""
-
-    def __init__(self, source: str, text: str):
-        self.source, self.text = source, text
 
 
 def execute_eval(request: EvalRequest) -> int:
@@ -68,7 +63,7 @@ def _execute(request: EvalRequest) -> int:
         points = grid(axes) if axes else [{}]
         for point in points:  # every grid point is checked before the model loads
             build_settings(*request.layers, point)
-    except (PairsError, SweepError, ConfigError) as exc:
+    except (PairsError, SweepError, SettingsError) as exc:
         error(str(exc))
         return EXIT_USAGE
 
@@ -81,7 +76,7 @@ def _execute(request: EvalRequest) -> int:
         results.append(_result(rows, model=None, settings=None))
         per_document.extend(rows)
     else:
-        run = _Runner(request, user)
+        run = _Runner(request)
         if run.failed is not None:
             return run.failed
         for point in points:
@@ -123,40 +118,27 @@ def _show(request: EvalRequest, axes: Sequence[tuple[str, Sequence[Any]]], resul
 class _Runner:
     """One model, loaded once, summarizing the pairs under each grid point's settings."""
 
-    def __init__(self, request: EvalRequest, user):
+    def __init__(self, request: EvalRequest):
+        from ..api import Summarizer
+
         self.request = request
         self.failed: int | None = None
-        self.loaded = None
-        self.backends: dict[tuple[str, str | None], Any] = {}
-        self.model_name = user.model if user.abstractive else user.method
-        if user.abstractive:
-            loaded = _load(user.model, user.device, user.dtype, request.quiet, allow_pickle=user.allow_pickle, backend=user.backend)
-            if isinstance(loaded, int):
-                self.failed = loaded
-            else:
-                self.loaded = loaded
-        else:
-            self.loaded = _cached_tokenizer(user.model)
+        try:
+            self.base = Summarizer.from_layers(request.layers, progress_bars=not request.quiet and sys.stderr.isatty())
+        except SummarizerError as exc:
+            error(str(exc))
+            self.failed = exc.exit_code
+            return
+        self.model_name = self.base.name
 
     def evaluate(self, pairs, point: Mapping[str, Any]):
-        from ..backends import BackendError, open_backend
-        from ..pipeline import Summarizer
-
-        inherited = self.loaded.task_defaults if self.loaded is not None else None
         try:
-            settings = build_settings(*self.request.layers, point, inherited=inherited)
-            backend = None
-            if settings.abstractive:
-                key = (settings.backend, settings.quantize)
-                if key not in self.backends:
-                    self.backends[key] = open_backend(self.loaded, settings)
-                backend = self.backends[key]
-            summarizer = Summarizer(settings, self.loaded, backend)
-        except (ConfigError, BackendError, ValueError) as exc:
+            summarizer = self.base.derive(Layer("sweep", point)) if point else self.base
+        except SummarizerError as exc:
             error(str(exc))
-            return EXIT_USAGE
+            return exc.exit_code
         started = time.perf_counter()
-        records = dict(summarizer.run([_Doc(pair.id, pair.document) for pair in pairs]))
+        records = dict(summarizer.run([Item(pair.id, pair.document) for pair in pairs]))
         if not self.request.quiet:
             print(f"summarize: {_describe(point)}{len(pairs)} documents in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         rows = []
@@ -166,7 +148,7 @@ class _Runner:
                 error(f"{pair.id}: {record.error}")
                 return EXIT_FAILED
             rows.append(_scored(pair, record.summary, record.input_tokens, record.summary_tokens, record.seconds, record.counted_in))
-        return rows, _settings_dict(settings)
+        return rows, _settings_dict(summarizer.settings)
 
 
 def _describe(point: Mapping[str, Any]) -> str:
@@ -198,7 +180,9 @@ def _settings_dict(settings) -> dict[str, Any]:
 
 def _counter(model: str):
     """(count, unit): token counts with the model's tokenizer when it is on disk, else words."""
-    loaded = _cached_tokenizer(model)
+    from ..api import cached_tokenizer
+
+    loaded = cached_tokenizer(model)
     if loaded is None:
         return (lambda text: len(text.split())), "words"
     tokenizer = loaded.tokenizer

@@ -24,12 +24,14 @@ class Family:
     ctranslate2: bool = False  # CTranslate2 4.x converts and runs it
     scratch_attention: bool = False  # --attention scratch can replace its attention
     position_keys: tuple[str, ...] = ()  # config keys that bound the encoder's input, in order
+    decoder_position_keys: tuple[str, ...] = ()  # config keys that bound a summary's length (learned positions)
     global_first_token: bool = False  # LED: the first token attends to, and is attended by, all
     attention_note: str = ""  # why --attention scratch cannot apply, when it cannot
 
 
 _T5_POSITIONS = ("n_positions",)
 _BART_POSITIONS = ("max_position_embeddings",)
+_BART = dict(position_keys=_BART_POSITIONS, decoder_position_keys=_BART_POSITIONS)
 
 FAMILIES: tuple[Family, ...] = (
     Family("T5", ("t5",), ctranslate2=True, scratch_attention=True, position_keys=_T5_POSITIONS),
@@ -38,12 +40,13 @@ FAMILIES: tuple[Family, ...] = (
            attention_note="UMT5 learns a position bias in every layer"),
     Family("LongT5", ("longt5",), position_keys=_T5_POSITIONS,
            attention_note="LongT5's encoder attention is local and transient-global, not full attention"),
-    Family("BART", ("bart",), ctranslate2=True, scratch_attention=True, position_keys=_BART_POSITIONS),
-    Family("mBART", ("mbart",), ctranslate2=True, scratch_attention=True, position_keys=_BART_POSITIONS),
-    Family("Pegasus", ("pegasus",), ctranslate2=True, scratch_attention=True, position_keys=_BART_POSITIONS),
-    Family("Pegasus-X", ("pegasus_x",), position_keys=_BART_POSITIONS,
+    Family("BART", ("bart",), ctranslate2=True, scratch_attention=True, **_BART),
+    Family("mBART", ("mbart",), ctranslate2=True, scratch_attention=True, **_BART),
+    Family("Pegasus", ("pegasus",), ctranslate2=True, scratch_attention=True, **_BART),
+    Family("Pegasus-X", ("pegasus_x",), **_BART,
            attention_note="Pegasus-X's encoder attention is block-local with global tokens"),
-    Family("LED", ("led",), position_keys=("max_encoder_position_embeddings",), global_first_token=True,
+    Family("LED", ("led",), position_keys=("max_encoder_position_embeddings",),
+           decoder_position_keys=("max_decoder_position_embeddings",), global_first_token=True,
            attention_note="LED's encoder attention is windowed (Longformer), not full attention"),
 )
 OTHER = Family("other encoder-decoder", ())

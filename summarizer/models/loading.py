@@ -1,81 +1,160 @@
 """Finding and loading a checkpoint: the local cache first, then the hub, with one-line errors.
 
-Shared by every backend: the tokenizer and config always come from the transformers folder or
-hub id; the torch backend also loads the weights here, the CTranslate2 backend converts them.
+Shared by every backend. `describe` reads what a checkpoint says about itself (config.json,
+generation_config.json, tokenizer_config.json) without torch or weights: enough for `summarize
+settings`, for choosing a backend, and for a driver whose workers run the model. `load_model`
+adds the tokenizer, and the torch weights when the torch backend runs (CTranslate2 converts its
+own).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
 import os
 import socket
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlparse
 
-from ..config import DEFAULT_MODEL, model_defaults
-from ..errors import first_line
+from ..config import DEFAULT_MODEL
 from ..device import Placement, resolve
-from .families import Family, family_of
+from ..errors import ModelLoadError, UnsupportedModel, first_line
+from .defaults import ModelDefaults, model_defaults
+from .families import FAMILIES, OTHER, Family, family_of
 
 _FOLDER_HINT = "pass --model DIR with a folder saved by save_pretrained (config.json, tokenizer files, weights)"
 _FALLBACK_WINDOW = 512
+# Tokenizer classes by the name tokenizer_config.json gives, imported from their own modules:
+# transformers' AutoTokenizer imports torch (1.3 s of a 2.9 s start here) even when no weights
+# load, which the CTranslate2 backend, a Ray driver and `summarize settings` never need.
+_TOKENIZERS = {
+    "T5Tokenizer": "transformers.models.t5.tokenization_t5",
+    "RobertaTokenizer": "transformers.models.roberta.tokenization_roberta",
+    "BartTokenizer": "transformers.models.roberta.tokenization_roberta:RobertaTokenizer",
+    "LEDTokenizer": "transformers.models.roberta.tokenization_roberta:RobertaTokenizer",
+    "PegasusTokenizer": "transformers.models.pegasus.tokenization_pegasus",
+    "MBartTokenizer": "transformers.models.mbart.tokenization_mbart",
+    "MBart50Tokenizer": "transformers.models.mbart50.tokenization_mbart50",
+    "TokenizersBackend": "transformers.tokenization_utils_tokenizers",
+}
+# What a model type's checkpoints use when tokenizer_config.json does not name a class.
+_FAMILY_TOKENIZERS = {
+    "t5": "T5Tokenizer", "mt5": "T5Tokenizer", "longt5": "T5Tokenizer", "umt5": "TokenizersBackend",
+    "bart": "RobertaTokenizer", "led": "RobertaTokenizer", "pegasus": "PegasusTokenizer",
+    "pegasus_x": "PegasusTokenizer", "mbart": "MBartTokenizer",
+}
+_SPECIAL_TOKENS = ("decoder_start_token_id", "bos_token_id", "eos_token_id", "pad_token_id", "forced_bos_token_id",
+                   "forced_eos_token_id")
+_SUPPORTED = ", ".join(family.name for family in FAMILIES)
 
 
-class ModelLoadError(RuntimeError):
-    """The model could not be loaded; the message says what to do about it."""
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a checkpoint says about itself in its JSON files: no tokenizer, no weights, no torch."""
+
+    name: str  # as the user gave it
+    source: str  # the folder (absolute) or the hub id
+    is_dir: bool
+    config: Mapping[str, Any]  # config.json as written
+    generation: Mapping[str, Any] | None  # generation_config.json, if the checkpoint has one
+    tokenizer_config: Mapping[str, Any]
+    commit: str | None = None  # the hub commit its files came from
+
+    @property
+    def model_type(self) -> str:
+        return str(self.config.get("model_type") or "unknown")
+
+    @property
+    def family(self) -> Family:
+        return family_of(self.model_type)
+
+    @cached_property
+    def defaults(self) -> ModelDefaults:
+        return model_defaults(self.config, self.generation, self.name)
+
+    @property
+    def special_tokens(self) -> dict[str, int]:
+        """Start, end, padding and forced tokens, generation_config.json over config.json."""
+        tokens = {key: self.config.get(key) for key in _SPECIAL_TOKENS}
+        tokens.update({key: value for key, value in (self.generation or {}).items() if key in _SPECIAL_TOKENS})
+        return {key: value for key, value in tokens.items() if isinstance(value, int)}
+
+    def window(self, tokenizer_limit: Any = None) -> int:
+        """Input tokens per pass: the tokenizer's `model_max_length`, else the config's position
+        limit (T5's relative positions have none: 512, what T5 was trained on)."""
+        limit = tokenizer_limit if tokenizer_limit is not None else self.tokenizer_config.get("model_max_length")
+        if isinstance(limit, (int, float)) and 0 < limit < 1_000_000:
+            return int(limit)
+        for key in self.family.position_keys:
+            value = self.config.get(key)
+            if isinstance(value, int) and value > 0:
+                return value
+        return _FALLBACK_WINDOW
+
+    @property
+    def longest_summary(self) -> int | None:
+        """Tokens the decoder has positions for (BART's learned ones); None for T5's relative ones."""
+        for key in self.family.decoder_position_keys:
+            value = self.config.get(key)
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
+
+    @cached_property
+    def revision(self) -> str:
+        """Which weights these are: the hub commit, or for a folder a hash of its files' names,
+        sizes and modification times (cheap, and changes whenever a file is rewritten)."""
+        if not self.is_dir:
+            return self.commit or "unknown"
+        folder = Path(self.source)
+        stats = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
+        return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class LoadedModel:
     """A checkpoint's tokenizer and config, and its torch weights unless asked to skip them."""
 
-    name: str
+    checkpoint: Checkpoint
     tokenizer: Any
-    config: Any
+    config: Any  # the model's transformers config with weights; config.json's values without
     placement: Placement
     model: Any = None
 
     @property
+    def name(self) -> str:
+        return self.checkpoint.name
+
+    @property
     def model_type(self) -> str:
-        return getattr(self.config, "model_type", None) or "unknown"
+        return self.checkpoint.model_type
 
     @property
     def family(self) -> Family:
-        return family_of(self.model_type)
+        return self.checkpoint.family
 
     @property
-    def window(self) -> int:
-        """Input tokens per pass: the tokenizer's `model_max_length`, else the config's position
-        limit (T5's relative positions have none, so 512, what T5 was trained on)."""
-        limit = getattr(self.tokenizer, "model_max_length", None)
-        if isinstance(limit, int) and 0 < limit < 1_000_000:
-            return limit
-        for key in self.family.position_keys:
-            value = getattr(self.config, key, None)
-            if isinstance(value, int) and value > 0:
-                return value
-        return _FALLBACK_WINDOW
+    def defaults(self) -> ModelDefaults:
+        return self.checkpoint.defaults
 
     @property
     def task_defaults(self) -> dict[str, Any]:
-        return model_defaults(getattr(self.config, "task_specific_params", None))
+        """The model's own settings, merged (where each came from: `defaults.layers`)."""
+        return self.defaults.values
+
+    @property
+    def window(self) -> int:
+        return self.checkpoint.window(getattr(self.tokenizer, "model_max_length", None))
 
     @property
     def revision(self) -> str:
-        """Which weights these are: the hub commit, or for a folder a hash of its files' names,
-        sizes and modification times (cheap, and changes whenever a file is rewritten)."""
-        commit = getattr(self.config, "_commit_hash", None)
-        folder = Path(self.name).expanduser()
-        if not folder.is_dir():
-            return commit or "unknown"
-        import hashlib
-
-        stats = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
-        return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
+        return self.checkpoint.revision
 
 
 def _quiet_transformers(progress_bars: bool) -> None:
@@ -131,74 +210,64 @@ def _only_pickle(folder: Path) -> bool:
     return not any(folder.glob("*.safetensors")) and any(folder.glob("*.bin"))
 
 
-_T5_FAMILY = ("t5", "mt5")
-_T5_DEFAULTS = {"is_encoder_decoder": True, "vocab_size": 32128, "decoder_start_token_id": 0}  # T5Config's
-
-
-def _t5_without_torch(source: str, is_dir: bool, local_only: bool) -> tuple[Any, Any] | None:
-    """(tokenizer, config) of a T5-family checkpoint without importing torch; None for others.
-
-    transformers' AutoConfig and AutoTokenizer import torch (1.3 s of a 2.9 s start here) even
-    when no weights load, and the CTranslate2 backend, a Ray driver and the extractive methods'
-    token counts need neither torch nor the weights. The config is config.json as written (over
-    T5Config's defaults for the few keys read); the tokenizer is T5's own class, the one
-    AutoTokenizer picks for these model types. Other model types take the Auto path.
-    """
-    if is_dir:
-        config_file = Path(source) / "config.json"
-    else:
-        from huggingface_hub import hf_hub_download
-
-        config_file = Path(hf_hub_download(source, "config.json", local_files_only=local_only))
-    data = json.loads(config_file.read_text(encoding="utf-8"))
-    if data.get("model_type") not in _T5_FAMILY:
-        return None
-    from transformers.models.t5.tokenization_t5 import T5Tokenizer
-
-    tokenizer = T5Tokenizer.from_pretrained(source, local_files_only=local_only)
-    commit = None if is_dir else config_file.parent.name  # the hub cache keeps files under snapshots/<commit>/
-    return tokenizer, SimpleNamespace(**{**_T5_DEFAULTS, **data, "_commit_hash": commit})
-
-
-def load_model(
-    name: str, placement: Placement | None = None, progress_bars: bool = False, weights: bool = True,
-    local_only: bool = False, allow_pickle: bool = False,
-) -> LoadedModel:
-    """Load tokenizer, config and (with `weights`) the torch seq2seq model from a folder or a
-    hub id, cache first, then the hub (never, with `local_only`). Only safetensors weights
-    load unless `allow_pickle`; remote code never runs."""
-    placement = placement or resolve()
-    _quiet_transformers(progress_bars)
-
+def describe(name: str, local_only: bool = False) -> Checkpoint:
+    """Read a checkpoint's JSON files from a folder or a hub id (cache first, then the hub;
+    never, with `local_only`), and refuse what is not an encoder-decoder summarizer."""
     path = Path(name).expanduser()
     is_dir = path.is_dir()
     if not is_dir and _looks_like_path(name):
         raise ModelLoadError(f"cannot load model {name!r}: no such folder -- {_FOLDER_HINT}, or a hub id like {DEFAULT_MODEL!r}")
     if is_dir and not (path / "config.json").is_file():
         raise ModelLoadError(f"cannot load model {name!r}: the folder has no config.json -- {_FOLDER_HINT}")
-    if is_dir and not allow_pickle and _only_pickle(path):
-        raise _pickle_refusal(name)
-    source = str(path) if is_dir else name
-
-    def _load(local_only: bool):
-        if not weights:
-            described = _t5_without_torch(source, is_dir, local_only)
-            if described is not None:
-                return (*described, None)
-        from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
-
-        options = dict(local_files_only=local_only, trust_remote_code=False)
-        tokenizer = AutoTokenizer.from_pretrained(source, **options)
-        if not weights:
-            return tokenizer, AutoConfig.from_pretrained(source, **options), None
-        model = AutoModelForSeq2SeqLM.from_pretrained(
-            source, dtype=placement.torch_dtype, use_safetensors=None if allow_pickle else True, **options
+    checkpoint = _with_hub(name, is_dir, local_only, lambda local: _read_json_files(name, path, is_dir, local))
+    if not (checkpoint.config.get("is_encoder_decoder") or checkpoint.family is not OTHER):
+        raise UnsupportedModel(
+            f"cannot use model {name!r}: it is a {checkpoint.model_type} model, not an encoder-decoder "
+            f"summarizer -- summarize runs {_SUPPORTED} and other encoder-decoder (seq2seq) checkpoints"
         )
-        return tokenizer, model.config, model
+    return checkpoint
 
+
+def _read_json_files(name: str, path: Path, is_dir: bool, local_only: bool) -> Checkpoint:
+    if is_dir:
+        folder, commit = path.resolve(), None
+    else:
+        from huggingface_hub import hf_hub_download
+
+        config_file = Path(hf_hub_download(name, "config.json", local_files_only=local_only))
+        folder, commit = config_file.parent, config_file.parent.name  # the cache keeps snapshots/<commit>/
+        for optional in ("generation_config.json", "tokenizer_config.json"):
+            try:
+                hf_hub_download(name, optional, local_files_only=local_only)
+            except OSError:  # this checkpoint has none (or it is not cached: the library will say)
+                pass
+    return Checkpoint(
+        name=name, source=str(folder) if is_dir else name, is_dir=is_dir, config=_json(folder / "config.json"),
+        generation=_json(folder / "generation_config.json", required=False),
+        tokenizer_config=_json(folder / "tokenizer_config.json", required=False) or {}, commit=commit,
+    )
+
+
+def _json(path: Path, required: bool = True) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if required:
+            raise
+        return None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path.name} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return data
+
+
+def _with_hub(name: str, is_dir: bool, local_only: bool, load):
+    """`load(local_only=True)`; on a cache miss, `load(local_only=False)` when the hub is
+    reachable. Every failure becomes one ModelLoadError line naming the model."""
     try:
         try:
-            tokenizer, config, model = _load(local_only=True)
+            return load(True)
         except OSError:
             if is_dir or local_only or _offline_mode():
                 raise
@@ -207,18 +276,57 @@ def load_model(
                     f"cannot load model {name!r}: it is not in the local cache and the model hub is "
                     f"unreachable -- connect to the internet once so the cache fills, or {_FOLDER_HINT}"
                 ) from None
-            tokenizer, config, model = _load(local_only=False)
+            return load(False)
     except ModelLoadError:
         raise
     except (OSError, ValueError, KeyError, ImportError) as exc:
-        if not allow_pickle and "safetensors" in str(exc) and ".bin" in str(exc):
+        if "safetensors" in str(exc) and ".bin" in str(exc):  # a hub checkpoint with only .bin weights
             raise _pickle_refusal(name) from None
         hint = _FOLDER_HINT if is_dir else f"check the id, or connect to the internet once so the cache fills, or {_FOLDER_HINT}"
         raise ModelLoadError(f"cannot load model {name!r}: {first_line(exc)} -- {hint}") from None
 
-    if not getattr(config, "is_encoder_decoder", False):
-        raise ModelLoadError(f"cannot use model {name!r}: it is not an encoder-decoder (T5-style) model")
+
+def _tokenizer_class(checkpoint: Checkpoint) -> Any:
+    """The checkpoint's tokenizer class, imported without torch where we know its module;
+    AutoTokenizer (which imports torch) for the others."""
+    named = str(checkpoint.tokenizer_config.get("tokenizer_class") or _FAMILY_TOKENIZERS.get(checkpoint.model_type, ""))
+    target = _TOKENIZERS.get(named.removesuffix("Fast"))
+    if target is None:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute or named.removesuffix("Fast"))
+
+
+def load_model(
+    name: str, placement: Placement | None = None, progress_bars: bool = False, weights: bool = True,
+    local_only: bool = False, allow_pickle: bool = False, checkpoint: Checkpoint | None = None,
+) -> LoadedModel:
+    """Describe the checkpoint, then load its tokenizer and (with `weights`) the torch seq2seq
+    model, cache first, then the hub (never, with `local_only`). Only safetensors weights load
+    unless `allow_pickle`; remote code never runs."""
+    placement = placement or resolve()
+    _quiet_transformers(progress_bars)
+    checkpoint = checkpoint or describe(name, local_only)
+    if checkpoint.is_dir and not allow_pickle and _only_pickle(Path(checkpoint.source)):
+        raise _pickle_refusal(name)
+
+    def _load(local_only: bool):
+        options = dict(local_files_only=local_only, trust_remote_code=False)
+        tokenizer = _tokenizer_class(checkpoint).from_pretrained(checkpoint.source, **options)
+        if not weights:
+            config = SimpleNamespace(**{"is_encoder_decoder": True, **checkpoint.config, **checkpoint.special_tokens})
+            return tokenizer, config, None
+        from transformers import AutoModelForSeq2SeqLM
+
+        model = AutoModelForSeq2SeqLM.from_pretrained(
+            checkpoint.source, dtype=placement.torch_dtype, use_safetensors=None if allow_pickle else True, **options
+        )
+        return tokenizer, model.config, model
+
+    tokenizer, config, model = _with_hub(name, checkpoint.is_dir, local_only, _load)
     if model is not None:
         model.to(placement.torch_device)
         model.eval()
-    return LoadedModel(name=name, tokenizer=tokenizer, config=config, placement=placement, model=model)
+    return LoadedModel(checkpoint=checkpoint, tokenizer=tokenizer, config=config, placement=placement, model=model)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import InputError
 
-class ReadError(Exception):
+
+class ReadError(InputError):
     """A source that cannot be read; the message is one line the CLI prints after the source.
 
     `skippable` is True where the caller should print a note and go on instead of failing the
@@ -17,3 +19,20 @@ class ReadError(Exception):
 
 class BinaryData(ReadError):
     """The bytes are not text in any plausible encoding; `read` decides whether that is skippable."""
+
+
+class TooLarge(ReadError):
+    """More bytes than --max-input-size allows: a file, stdin or a URL's body, refused as soon as
+    the limit is passed (a server can answer 413 for this class)."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"larger than --max-input-size ({describe_size(limit)})")
+        self.limit = limit
+
+
+def describe_size(n: int) -> str:
+    """A byte count as --max-input-size counts it (powers of 1000): 100 MB, 2 GB, 1,500 bytes."""
+    for unit, name in ((10**9, "GB"), (10**6, "MB"), (10**3, "KB")):
+        if n >= unit and n % unit == 0:
+            return f"{n // unit} {name}"
+    return f"{n:,} bytes"
