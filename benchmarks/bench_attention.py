@@ -1,16 +1,17 @@
 """Time generate() with the scratch attention against the library's eager and sdpa paths.
 
-A random-weight model with t5-small's exact shape (no download), `--tokens` input tokens
-(padded rows when batch > 1), exactly `--new-tokens` output tokens (min = max new tokens),
-greedy. Each implementation gets a warm-up run, then `--repeats` timed runs, interleaved
-(hf, scratch, sdpa, hf, ...) so that a busy machine slows all three alike; the table shows
-medians and the ratio to hf measured in the same run. At batch 1 generate() time goes
-mostly to the 64 decoder steps, where attention is a small share; the encoder forward
-(one pass over all input tokens, 512 x 512 scores per head) is timed too, as that is where
-attention's cost shows.
+A random-weight model with t5-small's exact shape, or with `--family bart` distilbart-cnn-12-6's
+(no download), `--tokens` input tokens (padded rows when batch > 1), exactly `--new-tokens`
+output tokens (min = max new tokens), greedy. Each implementation gets a warm-up run, then
+`--repeats` timed runs, interleaved (hf, scratch, sdpa, hf, ...) so that a busy machine slows
+all three alike; the table shows medians and the ratio to hf measured in the same run. At
+batch 1 generate() time goes mostly to the 64 decoder steps, where attention is a small
+share; the encoder forward (one pass over all input tokens, 512 x 512 scores per head) is
+timed too, as that is where attention's cost shows.
 
     python benchmarks/bench_attention.py                  # batch 1 and 8, 3 repeats
     python benchmarks/bench_attention.py --batch 1 --repeats 5 --threads 2 --json
+    python benchmarks/bench_attention.py --family bart --batch 1   # the scaled dot-product attention
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 from rich.table import Table
-from transformers import T5Config, T5ForConditionalGeneration
+from transformers import BartConfig, BartForConditionalGeneration, T5Config, T5ForConditionalGeneration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -34,8 +35,18 @@ from tiny_t5 import T5_SMALL_SHAPE  # noqa: E402
 from summarizer.compare import IMPLEMENTATIONS, make_inputs, running  # noqa: E402
 
 
-def build_model(seed: int) -> T5ForConditionalGeneration:
+DISTILBART_SHAPE = dict(
+    vocab_size=50264, d_model=1024, encoder_layers=12, decoder_layers=6, encoder_attention_heads=16,
+    decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096, max_position_embeddings=1024,
+)  # distilbart-cnn-12-6's config.json
+SHAPE_NAMES = {"t5": "t5-small shape", "bart": "distilbart-cnn-12-6 shape"}
+
+
+def build_model(family: str, seed: int) -> T5ForConditionalGeneration | BartForConditionalGeneration:
     torch.manual_seed(seed)
+    if family == "bart":
+        config = BartConfig(**DISTILBART_SHAPE, dropout=0.0, attention_dropout=0.0, activation_dropout=0.0)
+        return BartForConditionalGeneration(config).eval()
     config = T5Config(**T5_SMALL_SHAPE, dropout_rate=0.0, decoder_start_token_id=0)
     return T5ForConditionalGeneration(config).eval()
 
@@ -52,7 +63,7 @@ def bench_batch(model, batch: int, tokens: int, new_tokens: int, repeats: int, s
 
     def encode():
         with torch.no_grad():
-            return model.encoder(**prompt)
+            return model.get_encoder()(**prompt)
 
     def seconds(run) -> float:
         start = time.perf_counter()
@@ -87,6 +98,7 @@ def bench_batch(model, batch: int, tokens: int, new_tokens: int, repeats: int, s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", choices=SHAPE_NAMES, default="t5", help="model shape (default: t5)")
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 8], help="batch sizes (default: 1 8)")
     parser.add_argument("--tokens", type=int, default=512, help="input tokens per row (default: 512)")
     parser.add_argument("--new-tokens", type=int, default=64, help="generated tokens, forced (default: 64)")
@@ -98,10 +110,10 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = build_model(args.seed)
+    model = build_model(args.family, args.seed)
     results = [bench_batch(model, b, args.tokens, args.new_tokens, args.repeats, args.seed) for b in args.batch]
     report = {
-        "model": "t5-small shape, random weights",
+        "model": f"{SHAPE_NAMES[args.family]}, random weights",
         "device": "cpu",
         "threads": torch.get_num_threads(),
         "tokens": args.tokens,
@@ -115,7 +127,7 @@ def main() -> None:
         return
 
     table = Table(
-        title=f"t5-small shape: {args.tokens} tokens -> {args.new_tokens} new, greedy; "
+        title=f"{SHAPE_NAMES[args.family]}: {args.tokens} tokens -> {args.new_tokens} new, greedy; "
         f"median seconds of {args.repeats}, {report['threads']} threads; hf = library eager",
         title_justify="left",
     )

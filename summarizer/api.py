@@ -99,7 +99,7 @@ class Summarizer:
         self._model = shared
         resolved = resolve(*layers, inherited=shared.checkpoint.defaults.layers)
         auto = resolved.settings.backend == "auto"
-        backend, reason = choose_backend(resolved.settings, shared.checkpoint.family)
+        backend, reason = choose_backend(resolved.settings, shared.checkpoint)
         settings = replace(resolved.settings, backend=backend)
         try:
             loaded = self._loaded(settings, weights)
@@ -193,10 +193,10 @@ class Summarizer:
         derived = resolve(*self.layers, Layer(ARGUMENT, settings), inherited=self._inherited()).settings
         derived = replace(derived, backend=self.settings.backend)
         if derived.backend == "ctranslate2":
-            from .backends.ctranslate2 import ct2_options
+            from .backends.ctranslate2 import check
 
             for generation in (derived.generation, derived.chunk_generation):
-                ct2_options(generation)  # what CTranslate2 cannot do is refused before it is queued
+                check(self.checkpoint, generation)  # what CTranslate2 cannot do is refused before it is queued
         if derived.abstractive:
             self.pipeline.plan(derived)  # a window too small for the prefix is refused here
         return derived
@@ -234,10 +234,11 @@ class Summarizer:
     def summarize_files(self, paths: Iterable[str | Path], *, globs: Sequence[str] | None = None,
                         **settings: Any) -> Iterator[Summary]:
         """A Summary per file, URL or "-" (stdin), folders walked (with `globs`), in order, read
-        one at a time as the model asks for more: text in any encoding, PDF, HTML."""
-        from .readers import DEFAULT_GLOBS, FetchSettings, ReadError, discover, read
+        one at a time as the model asks for more: text in any encoding, PDF, HTML. An input over
+        `max_input_size` bytes gives a record whose `error` says so; the others go on."""
+        from .readers import DEFAULT_GLOBS, ReadError, ReadLimits, discover, read
 
-        fetch = FetchSettings(max_bytes=self.settings.max_input_size)
+        limits = ReadLimits(max_bytes=self.settings.max_input_size)
 
         def documents() -> Iterator[Any]:
             for path in paths:
@@ -246,12 +247,38 @@ class Summarizer:
                     yield Failure(problem.source, problem.message)
                 for source in listing.sources:
                     try:
-                        yield read(source, fetch_settings=fetch)
+                        yield read(source, limits=limits)
                     except ReadError as exc:
                         if not exc.skippable:
                             yield Failure(source.name, str(exc))
 
         return self.summarize_many(documents(), **settings)
+
+
+    def attention(self, record: Summary) -> dict[str, Any]:
+        """The decoder's cross-attention for `record`'s summary over what its final pass read
+        (the document itself when it fit one window, else the chunk summaries the last pass
+        summarized): `source_tokens`, `summary_tokens`, and `weights`, a tensor of shape
+        (decoder layers, heads, summary tokens, source tokens), each row summing to 1. Needs
+        the torch weights, loaded on first use when another backend runs."""
+        if not record.final_input or self.model is None:
+            raise InputError(f"{record.source}: no model pass to show attention for")
+        from .attention_map import cross_attention_weights
+
+        tokenizer = self.model.tokenizer
+        summary_ids = tokenizer(record.summary, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+        weights = cross_attention_weights(self._torch_model(), list(record.final_input), summary_ids)
+        return {
+            "source_tokens": tokenizer.convert_ids_to_tokens(list(record.final_input)),
+            "summary_tokens": tokenizer.convert_ids_to_tokens(summary_ids),
+            "weights": weights,
+            "read": "the document" if record.levels <= 1 and record.chunks <= 1 else "the input of the final pass",
+        }
+
+    def _torch_model(self) -> Any:
+        if self.model.model is not None:
+            return self.model.model
+        return self._loaded(replace(self.settings, backend="torch"), weights=True).model
 
 
 def summarize(text: str, **settings: Any) -> Summary:

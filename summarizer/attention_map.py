@@ -1,13 +1,16 @@
 """Which source tokens did the summary look at? Decoder cross-attention, as a map.
 
 Row i of the map is the cross-attention of the decoder step that produced summary token
-i: a distribution over the source tokens (each row sums to 1).
+i: a distribution over the source tokens (each row sums to 1). The weights come from the
+library's own attention, so the map works for every family, LED and LongT5 included.
 """
 
 from __future__ import annotations
 
-import os
 import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from rich.text import Text
 from torch import nn
 
 from .attention import attention_impl
+from .models.families import family_of
 from .outputs import write_atomic
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -33,6 +37,78 @@ class AttentionMap:
     weights: list[list[float]]  # [summary_len][source_len]
     layer: int  # decoder layer the weights come from
     head: int | None  # None: mean over heads
+
+
+def decoder_shape(model: nn.Module) -> tuple[int, int]:
+    """(decoder layers, heads per layer) of an encoder-decoder, from its config (BART's keys or T5's)."""
+    config = getattr(model, "config", None)
+
+    def first(*keys: str) -> int | None:
+        return next((getattr(config, key) for key in keys if getattr(config, key, None) is not None), None)
+
+    layers, heads = first("decoder_layers", "num_decoder_layers"), first("decoder_attention_heads", "num_heads")
+    if not getattr(config, "is_encoder_decoder", False) or layers is None or heads is None:
+        raise ValueError(f"attention maps need an encoder-decoder model, not {type(model).__name__}")
+    return layers, heads
+
+
+@contextmanager
+def eager_attention(model: nn.Module) -> Iterator[nn.Module]:
+    """The library's eager attention inside a `with` block (sdpa returns no weights), then as before.
+
+    Each sub-model keeps its own setting (the CPU backend runs a T5 decoder on eager and its
+    encoder on sdpa): they are put back parent first, so a parent's reset cannot undo a child's.
+    """
+    saved = [(m, m.config._attn_implementation) for m in model.modules() if hasattr(m, "set_attn_implementation")]
+    if all(impl == "eager" for _, impl in saved):
+        yield model
+        return
+    model.set_attn_implementation("eager")
+    try:
+        yield model
+    finally:
+        for module, impl in saved:
+            module.set_attn_implementation(impl)
+
+
+def family_inputs(model: nn.Module, input_ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What the family needs beside the ids: LED's global attention on the first token, as the backend gives it."""
+    if not family_of(model.config.model_type).global_first_token:
+        return {}
+    global_attention_mask = torch.zeros_like(input_ids)
+    global_attention_mask[:, 0] = 1
+    return {"global_attention_mask": global_attention_mask}
+
+
+@torch.no_grad()
+def cross_attention_weights(model: nn.Module, source_ids: list[int], summary_ids: list[int]) -> torch.Tensor:
+    """Decoder cross-attention of every layer and head, for ids tokenized and generated already.
+
+    Returns a float32 CPU tensor of shape (layers, heads, len(summary_ids), len(source_ids)):
+    `weights[l, h, i, j]` is how much head h of decoder layer l, at the step that produced
+    summary token i, attended to source token j; each row sums to 1. `summary_ids` are the
+    generated tokens after the decoder start token (what generate() returns, minus its first
+    id). The pass is teacher-forced: the decoder reads the start token and summary tokens
+    < i, as it did when it produced token i.
+
+    Works for every family: it runs the library's own attention, eager, with
+    `output_attentions=True` (LED also gets its global attention on the first token, as
+    when it summarizes), whatever the model ran before; its attention layers and
+    `attn_implementation` are put back afterwards.
+    """
+    device = next(model.parameters()).device
+    start = model.generation_config.decoder_start_token_id
+    start = model.config.decoder_start_token_id if start is None else start
+    if start is None:
+        raise ValueError(f"{type(model).__name__} has no decoder_start_token_id to start the decoder with")
+    input_ids = torch.tensor([source_ids], device=device)  # (1, source_len)
+    inputs = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids), **family_inputs(model, input_ids)}
+    # Step i reads the start token and summary tokens < i, and predicts token i: drop the last one.
+    decoder_input_ids = torch.tensor([[start, *summary_ids[:-1]]], device=device)  # (1, summary_len), 1 if empty
+    with attention_impl(model, "hf"), eager_attention(model):
+        output = model(**inputs, decoder_input_ids=decoder_input_ids, output_attentions=True, use_cache=False)
+    weights = torch.stack(output.cross_attentions)[:, 0]  # (layers, heads, summary_len, source_len)
+    return weights[:, :, : len(summary_ids)].float().cpu()
 
 
 @torch.no_grad()
@@ -52,17 +128,11 @@ def cross_attention_map(
     `layer` picks a decoder layer, 0-based (default: the last one, closest to the output
     and usually the most readable); `head` picks one head (default: the mean over heads).
     Generation is greedy (`do_sample` and `num_beams` in `generation_kwargs` are
-    overridden); the source is truncated to the tokenizer's `model_max_length`.
-
-    The weights come from one teacher-forced pass over the generated summary, run on the
-    scratch attention, which hands back its weights whatever `attn_implementation` the
-    model was loaded with (the library's sdpa path returns none). The model's attention
-    is restored afterwards.
+    overridden); the source is truncated to the tokenizer's `model_max_length`. The weights
+    come from `cross_attention_weights`, so any family works and the model's attention is
+    as before when it returns.
     """
-    if not hasattr(model, "decoder") or not hasattr(model.decoder, "block"):
-        raise ValueError(f"attention maps need a T5 encoder-decoder model, not {type(model).__name__}")
-    decoder_layers = len(model.decoder.block)
-    heads = model.config.num_heads
+    decoder_layers, heads = decoder_shape(model)
     if layer is None:
         layer = decoder_layers - 1
     if not 0 <= layer < decoder_layers:
@@ -75,27 +145,17 @@ def cross_attention_map(
     device = next(model.parameters()).device
     encoded = tokenizer(prefix + text, return_tensors="pt", truncation=True)
     source = {key: encoded[key].to(device) for key in ("input_ids", "attention_mask")}  # (1, source_len)
+    source.update(family_inputs(model, source["input_ids"]))
     generation_kwargs = {**generation_kwargs, "do_sample": False, "num_beams": 1}
     summary = model.generate(**source, max_new_tokens=max_new_tokens, **generation_kwargs)  # (1, 1 + summary_len)
 
-    captured = []
-
-    def keep_weights(module, args, output) -> None:
-        captured.append(output[2])  # (1, heads, summary_len, source_len)
-
-    with attention_impl(model, "scratch"):
-        hook = model.decoder.block[layer].layer[1].EncDecAttention.register_forward_hook(keep_weights)
-        try:
-            # Step i reads summary tokens < i + 1 and predicts token i + 1: drop the last input.
-            model(**source, decoder_input_ids=summary[:, :-1])
-        finally:
-            hook.remove()
-    weights = captured[0][0].float()  # (heads, summary_len, source_len)
+    source_ids, summary_ids = source["input_ids"][0].tolist(), summary[0, 1:].tolist()
+    weights = cross_attention_weights(model, source_ids, summary_ids)[layer]  # (heads, summary_len, source_len)
     weights = weights.mean(dim=0) if head is None else weights[head]  # (summary_len, source_len)
     return AttentionMap(
-        source_tokens=tokenizer.convert_ids_to_tokens(source["input_ids"][0].tolist()),
-        summary_tokens=tokenizer.convert_ids_to_tokens(summary[0, 1:].tolist()),
-        weights=weights.cpu().tolist(),
+        source_tokens=tokenizer.convert_ids_to_tokens(source_ids),
+        summary_tokens=tokenizer.convert_ids_to_tokens(summary_ids),
+        weights=weights.tolist(),
         layer=layer,
         head=head,
     )

@@ -265,6 +265,37 @@ def settings_command(
     raise typer.Exit(execute_settings(_settings_layers(config, locals()), output_format.value))
 
 
+SERVER = "Server"
+
+
+@app.command("serve", help="Serve the summarizer over HTTP: a JSON API, and a web page at /.")
+def serve_command(
+    model: Model = None, config: ConfigFile = None,
+    max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
+    temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
+    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None,
+    early_stopping: EarlyStopping = None, seed: Seed = None,
+    prefix: Prefix = None, whole_sentences: WholeSentences = False,
+    method: Method = None, sentences: Sentences = None,
+    strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
+    chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
+    backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
+    threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
+    allow_pickle: AllowPickle = False, max_input_size: MaxInputSize = None,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on. Anything but loopback exposes the model to your network, unauthenticated.", rich_help_panel=SERVER),
+    port: int = typer.Option(8000, min=0, max=65535, help="Port to listen on (0: any free one).", rich_help_panel=SERVER),
+    allow_urls: bool = typer.Option(False, "--allow-urls", help="Let requests name URLs for the server to fetch (off: a server that fetches any URL is an SSRF hole).", rich_help_panel=SERVER),
+    max_body_size: str = typer.Option("10M", metavar="SIZE", help="Largest request body (413 past it).", rich_help_panel=SERVER),
+    queue_size: int = typer.Option(64, min=1, help="Documents waiting or running at once (503 past it).", rich_help_panel=SERVER),
+    timeout: float = typer.Option(300.0, min=1, help="Seconds a request may wait for its summary (504 past it).", rich_help_panel=SERVER),
+    quiet: Quiet = False,
+) -> None:
+    from .run import execute_serve
+
+    layers = _settings_layers(config, locals())
+    raise typer.Exit(execute_serve(layers, host, port, max_body_size, queue_size, timeout, allow_urls, quiet))
+
+
 @app.command("compare-attention", help="Compare the from-scratch attention with the library's on one model.")
 def compare_attention_command(
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Hub id or local folder."),

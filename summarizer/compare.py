@@ -19,9 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from torch import Tensor, nn
-from transformers.models.t5.modeling_t5 import T5Attention
 
-from .attention import ScratchT5Attention, attention_impl
+from .attention import attention_impl, attention_layers, unsupported
 from .quiet import quiet_native_stderr
 
 LAYER_TYPES = ("encoder_self", "decoder_self", "cross")
@@ -42,9 +41,12 @@ def running(model: nn.Module, impl: str) -> Iterator[nn.Module]:
         model.set_attn_implementation(previous)
 
 
+CROSS_NAMES = ("EncDecAttention", "encoder_attn")  # T5's, BART's: cross-attention is told apart by its name only
+
+
 def layer_type(name: str, module: nn.Module) -> str:
     """Which kind of attention the module at `name` is: "encoder_self", "decoder_self" or "cross"."""
-    if name.endswith("EncDecAttention"):
+    if name.rpartition(".")[2] in CROSS_NAMES:
         return "cross"
     return "decoder_self" if module.is_decoder else "encoder_self"
 
@@ -60,11 +62,7 @@ def attention_outputs(model: nn.Module, **inputs) -> dict[str, Tensor]:
     def keep(name):
         return lambda module, args, result: outputs.__setitem__(name, result[0].detach())
 
-    hooks = [
-        module.register_forward_hook(keep(name))
-        for name, module in model.named_modules()
-        if isinstance(module, (T5Attention, ScratchT5Attention))
-    ]
+    hooks = [module.register_forward_hook(keep(name)) for name, module in attention_layers(model).items()]
     try:
         model(**inputs)
     finally:
@@ -178,8 +176,11 @@ def compare_attention(
     "sdpa" (library, torch's fused kernel), `seconds`, the median generate() time over
     `repeats` runs taken in turn after a warm-up run each, and `peak_mb` from one more run
     (see `peak_memory_mb` for what it measures on CPU and on CUDA). The model's attention
-    and `attn_implementation` are as before when it returns.
+    and `attn_implementation` are as before when it returns. Raises ValueError, in one line,
+    on a family the scratch attention does not cover.
     """
+    if reason := unsupported(model):
+        raise ValueError(f"compare-attention: {reason}, so there is no from-scratch version to compare")
     device = next(model.parameters()).device
     inputs = make_inputs(model, tokenizer, tokens, batch, new_tokens, seed)
     prompt = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}

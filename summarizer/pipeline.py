@@ -399,12 +399,16 @@ class Pipeline:
             parts=tuple(trace.parts) if trace.parts is not None else None,
             model_type=self.model_type,
             backend=self.backend_name,
-            final_input=doc.final_input,
+            final_input=doc.final_input if doc.issued == 1 else (),  # one final pass (not --strategy map's many)
         )
 
     def _checked(self, item: Any) -> Summary | None:
-        text = item.text if isinstance(getattr(item, "text", None), str) else None
-        if text is not None and not text.strip():
+        """An input without text fails before any work. A held text is looked at; a stream is
+        not read for this: a reader's says whether it was blank (`blank`), any other is found
+        empty when its first pass has no inputs."""
+        text = _text_of(item)
+        blank = not text.strip() if isinstance(text, str) else getattr(text, "blank", False)
+        if blank:
             return self._failure(Failure(item.source, "empty input, nothing to summarize"))
         return None
 
@@ -416,12 +420,14 @@ class Pipeline:
 
 
 def _text_of(item: Any) -> Any:
-    """What a strategy reads: the item's blocks when it streams them, else its text."""
+    """What a strategy reads: the item's `blocks()` when it has them (a reader's Document: its
+    text when held, else a stream of blocks decoded as read), else its text."""
     blocks = getattr(item, "blocks", None)
     return blocks() if callable(blocks) else item.text
 
 
 def _whole_text(item: Any) -> str:
+    """The text as one str, for the extractive methods (they rank all sentences at once)."""
     text = _text_of(item)
     return text if isinstance(text, str) else "".join(text)
 

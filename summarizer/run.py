@@ -21,7 +21,7 @@ from .config import Layer, RunSettings
 from .errors import SummarizerError
 from .manifest import Entry, Manifest, Partials
 from .outputs import output_path, remove_stale_temps, write_atomic
-from .readers import DEFAULT_GLOBS, FetchSettings, ReadError, Source, discover, read
+from .readers import DEFAULT_GLOBS, ReadError, ReadLimits, Source, discover, read
 from .report import Summary, render, render_json_list, report_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -300,8 +300,8 @@ def _execute(request: Request) -> int:
         _say(f"note: {problem.source}: {problem.message}")
     for problem in listing.errors:
         error(f"{problem.source}: {problem.message}")
-    fetch_settings = _fetch_settings()
-    if fetch_settings is None:
+    limits = _read_limits()
+    if limits is None:
         return EXIT_USAGE
     plan = _plan_outputs(request, listing.sources)
     if plan is None:
@@ -315,7 +315,7 @@ def _execute(request: Request) -> int:
     summarizer = open_summarizer(request.layers, request.quiet, weights=request.engine == "local")
     if isinstance(summarizer, int):
         return summarizer
-    fetch_settings = replace(fetch_settings, max_bytes=summarizer.settings.max_input_size)
+    limits = replace(limits, max_bytes=summarizer.settings.max_input_size)
     rendering = {"format": _file_format(request.fmt), "parts": request.parts}
     settings = settings_fingerprint(summarizer, rendering) if manifest is not None else ""
     done = {}
@@ -324,7 +324,7 @@ def _execute(request: Request) -> int:
     from .engines import Prepare
 
     partials = Partials(request.output_dir, settings, request.resume) if manifest is not None else None
-    prepare = Prepare(done, summarizer.name, summarizer.device, fetch_settings)
+    prepare = Prepare(done, summarizer.name, summarizer.device, limits)
     several = len(listing.sources) > 1
     started = time.perf_counter()
     finished: dict[int, Summary] = {}
@@ -387,12 +387,13 @@ def _execute(request: Request) -> int:
     return EXIT_OK if not unfinished else EXIT_FAILED
 
 
-def _fetch_settings() -> FetchSettings | None:
-    """How URLs are fetched. SUMMARIZER_URL_TIMEOUT (seconds) bounds each download; it is an
-    environment variable, not a flag, as only tests and unusual networks need to change it."""
+def _read_limits() -> ReadLimits | None:
+    """How inputs are read (the size limit comes with the settings, later).
+    SUMMARIZER_URL_TIMEOUT (seconds) bounds each download; it is an environment variable, not a
+    flag, as only tests and unusual networks need to change it."""
     value = os.environ.get(URL_TIMEOUT_VARIABLE, "").strip()
     if not value:
-        return FetchSettings()
+        return ReadLimits()
     try:
         timeout = float(value)
     except ValueError:
@@ -400,7 +401,7 @@ def _fetch_settings() -> FetchSettings | None:
     if not 0 < timeout < float("inf"):
         error(f"{URL_TIMEOUT_VARIABLE}={value!r} is not a number of seconds above 0")
         return None
-    return FetchSettings(timeout=timeout)
+    return ReadLimits(timeout=timeout)
 
 
 def _outcomes(request: Request, sources: list[Source], prepare, summarizer,
@@ -429,6 +430,30 @@ def execute_settings(layers: tuple[Layer, ...], fmt: str) -> int:
     return EXIT_OK
 
 
+def execute_serve(layers: tuple[Layer, ...], host: str, port: int, max_body: str, queue: int, timeout: float,
+                  allow_urls: bool, quiet: bool) -> int:
+    """`summarize serve`: open the summarizer, then serve it until SIGINT or SIGTERM."""
+    from .serve import MISSING, serve
+
+    try:
+        import fastapi  # noqa: F401 -- the extra's presence, said in one line
+        import uvicorn  # noqa: F401
+
+        from .serve.limits import ServeLimits
+
+        limits = ServeLimits.parse(max_body, queue, timeout, allow_urls)
+    except ImportError:
+        error(MISSING)
+        return EXIT_USAGE
+    except SummarizerError as exc:
+        error(str(exc))
+        return exc.exit_code
+    summarizer = open_summarizer(layers, quiet=quiet)
+    if isinstance(summarizer, int):
+        return summarizer
+    return serve(summarizer, host, port, limits, quiet)
+
+
 @dataclass(frozen=True)
 class CompareRequest:
     model: str
@@ -448,10 +473,14 @@ def execute_compare(request: CompareRequest) -> int:
         return loaded
     from .compare import compare_attention, render_comparison
 
-    result = compare_attention(
-        loaded.model, loaded.tokenizer, tokens=request.tokens, batch=request.batch,
-        new_tokens=request.new_tokens, model_name=request.model, repeats=request.repeats,
-    )
+    try:
+        result = compare_attention(
+            loaded.model, loaded.tokenizer, tokens=request.tokens, batch=request.batch,
+            new_tokens=request.new_tokens, model_name=request.model, repeats=request.repeats,
+        )
+    except ValueError as exc:  # a family whose attention the scratch one cannot replace
+        error(str(exc))
+        return EXIT_USAGE
     if request.fmt == "json":
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
     else:

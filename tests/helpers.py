@@ -42,3 +42,47 @@ def local_server(handler) -> Iterator[str]:
         handler.release.set()
         httpd.shutdown()
         httpd.server_close()
+
+
+@contextmanager
+def running_server(*args: Any, timeout: float = 120.0) -> Iterator[str]:
+    """`summarize serve ARGS` in a subprocess on 127.0.0.1 and a free port; yields its base URL
+    once /healthz answers, and stops it (SIGTERM, then SIGKILL) at exit. The process is in
+    `running_server.process` while it runs, for tests that signal it."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "summarizer", "serve", "--host", "127.0.0.1", "--port", str(port), *map(str, args)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    running_server.process = process
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"summarize serve exited {process.returncode}: {process.stderr.read().decode()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("summarize serve did not answer /healthz in time") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        process.stdout.close()
+        process.stderr.close()

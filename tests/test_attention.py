@@ -208,11 +208,12 @@ def test_weights_shared_through_dtype_change_and_train_mode():
     assert attention.training, "model.train() while swapped must reach the restored library layer"
 
 
-def test_set_attention_rejects_unknown_impl_and_non_t5_models():
+def test_set_attention_rejects_unknown_impl_and_unknown_models():
     with pytest.raises(ValueError, match="choose one of hf, scratch"):
         set_attention(build_t5(TINY), "flash")
-    with pytest.raises(ValueError, match="no T5 attention layers"):
+    with pytest.raises(ValueError, match="covers T5, mT5, BART, mBART, Pegasus, not Sequential; use --attention hf"):
         set_attention(nn.Sequential(nn.Linear(4, 4)), "scratch")
+    assert set_attention(nn.Sequential(nn.Linear(4, 4)), "hf") == 0  # nothing to put back
     assert ATTENTION_CHOICES == ("hf", "scratch")
 
 
@@ -393,8 +394,8 @@ def test_cross_attention_map_validates_layer_and_head(tiny_for_map, tokenizer, k
         cross_attention_map(tiny_for_map, tokenizer, TEXT, **kwargs)
 
 
-def test_cross_attention_map_rejects_non_t5_models(tokenizer):
-    with pytest.raises(ValueError, match="T5 encoder-decoder"):
+def test_cross_attention_map_rejects_non_encoder_decoder_models(tokenizer):
+    with pytest.raises(ValueError, match="need an encoder-decoder model, not Linear"):
         cross_attention_map(nn.Linear(2, 2), tokenizer, TEXT)
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from helpers import invoke, summarize_json
+from test_attention import one_thread  # noqa: F401 -- autouse: tiny models, a busy 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,67 @@ def test_attention_map_refuses_out_of_range(model, samples_dir, flag, value):
 def test_attention_map_missing_file(model, tmp_path):
     result = invoke("attention-map", tmp_path / "nope.txt", "--model", model)
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+# ---------------------------------------------------------------- beyond T5
+
+
+@pytest.fixture(scope="module")
+def family_dirs(bart_model_dir, pegasus_model_dir, led_model_dir, long_t5_model_dir) -> dict[str, str]:
+    return {"bart": str(bart_model_dir), "pegasus": str(pegasus_model_dir), "led": str(led_model_dir),
+            "longt5": str(long_t5_model_dir)}  # fmt: skip
+
+
+@pytest.mark.parametrize("family", ["bart", "pegasus"])
+def test_scratch_attention_gives_the_same_summary_on_the_bart_family(family_dirs, samples_dir, family):
+    args = (samples_dir / "short.txt", "--model", family_dirs[family], "--strategy", "truncate", "--num-beams", 4,
+            "--max-length", 12, "--min-length", 12, "--chunk-max-length", 12, "--no-repeat-ngram-size", 1)  # fmt: skip
+    hf = summarize_json(*args, "--attention", "hf")
+    scratch = summarize_json(*args, "--attention", "scratch")
+    assert scratch["summary"] == hf["summary"]
+    assert len(set(hf["summary"].split())) > 2, hf["summary"]  # several distinct words: not a collapsed model
+
+
+@pytest.mark.parametrize("family", ["bart", "pegasus"])
+def test_compare_attention_json_on_the_bart_family(family_dirs, family):
+    result = invoke("compare-attention", "--model", family_dirs[family], "--tokens", 64, "--new-tokens", 8, "--repeats", 1, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["tokens_identical"] is True
+    assert set(data["max_abs_diff"]) == {"encoder_self", "decoder_self", "cross"}
+    assert max(data["max_abs_diff"].values()) < 1e-5
+
+
+@pytest.mark.parametrize(("family", "reason"), [
+    ("led", "LED's encoder attention is windowed (Longformer), not full attention"),
+    ("longt5", "LongT5's encoder attention is local and transient-global, not full attention"),
+])  # fmt: skip
+def test_scratch_attention_refused_in_one_line(family_dirs, samples_dir, family, reason):
+    result = invoke(samples_dir / "short.txt", "--model", family_dirs[family], "--attention", "scratch")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"summarize: error: --attention scratch: {reason}; use --attention hf"]
+    assert result.stdout == ""
+
+
+def test_attention_map_of_bart_in_the_terminal(family_dirs, samples_dir):
+    result = invoke("attention-map", samples_dir / "short.txt", "--model", family_dirs["bart"], "--layer", 0, "--head", 2, "--max-length", 5)
+    assert result.exit_code == 0, result.stderr
+    assert "cross-attention, decoder layer 0 (0-based), head 2" in result.stdout
+    assert "████" in result.stdout  # each summary token's strongest source token gets a full bar
+
+
+def test_attention_map_of_bart_as_png(family_dirs, samples_dir, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "map.png"
+    result = invoke("attention-map", samples_dir / "short.txt", "--model", family_dirs["bart"], "--out", out, "--max-length", 5)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("family", ["led", "longt5"])
+def test_attention_map_works_where_scratch_attention_does_not(family_dirs, samples_dir, family):
+    result = invoke("attention-map", samples_dir / "short.txt", "--model", family_dirs[family], "--max-length", 4)
+    assert result.exit_code == 0, result.stderr
+    assert "cross-attention, decoder layer 1 (0-based), mean over heads" in result.stdout
+    assert "████" in result.stdout

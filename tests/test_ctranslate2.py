@@ -19,7 +19,7 @@ ctranslate2 = pytest.importorskip("ctranslate2")
 from summarizer.backends import BackendError, open_backend  # noqa: E402
 from summarizer.backends import ctranslate2 as ct2_backend  # noqa: E402
 from summarizer.backends.ctranslate2 import CTranslate2Backend, cache_key, compute_type, ct2_options  # noqa: E402
-from summarizer.models.loading import LoadedModel, load_model  # noqa: E402
+from summarizer.models.loading import Checkpoint, LoadedModel, load_model  # noqa: E402
 from summarizer.backends.torch import TorchBackend  # noqa: E402
 from summarizer.config import GenerationSettings, RunSettings  # noqa: E402
 from summarizer.device import Placement, resolve  # noqa: E402
@@ -386,7 +386,8 @@ def test_cache_key_follows_the_folder_contents(tmp_path, tiny_model_dir, convers
 
 def test_hub_models_are_keyed_by_id_and_revision():
     def hub(revision: str) -> LoadedModel:
-        return LoadedModel(name="google-t5/t5-small", tokenizer=None, config=SimpleNamespace(_commit_hash=revision), placement=CPU)
+        checkpoint = Checkpoint("google-t5/t5-small", "google-t5/t5-small", False, {}, None, {}, commit=revision)
+        return LoadedModel(checkpoint=checkpoint, tokenizer=None, config=SimpleNamespace(), placement=CPU)
 
     first, second = cache_key(hub("a" * 40)), cache_key(hub("b" * 40))
     assert first.startswith("google-t5--t5-small-")

@@ -16,7 +16,7 @@ from ..errors import SettingsError
 
 if TYPE_CHECKING:
     from ..config import GenerationSettings, RunSettings
-    from ..models.loading import LoadedModel
+    from ..models.loading import Checkpoint, LoadedModel
 
 BACKEND_CHOICES = ("auto", "torch", "ctranslate2")
 QUANTIZE_CHOICES = ("int8",)
@@ -34,26 +34,26 @@ class Backend(Protocol):
         ...
 
 
-def choose_backend(settings: "RunSettings", family: "Family") -> tuple[str, str | None]:
+def choose_backend(settings: "RunSettings", checkpoint: "Checkpoint") -> tuple[str, str | None]:
     """(backend to run, why auto took torch): the named backend, or for "auto" CTranslate2
     unless something in force rules it out. The model's own defaults count like any setting:
     auto takes torch rather than change what the checkpoint asks for."""
     if settings.backend != "auto":
         return settings.backend, None
-    reason = _ctranslate2_obstacle(settings, family)
+    reason = _ctranslate2_obstacle(settings, checkpoint)
     return ("torch", reason) if reason else ("ctranslate2", None)
 
 
-def _ctranslate2_obstacle(settings: "RunSettings", family: "Family") -> str | None:
+def _ctranslate2_obstacle(settings: "RunSettings", checkpoint: "Checkpoint") -> str | None:
     import importlib.util
 
     from ..device import torch_gpu_only
-    from .ctranslate2 import ct2_options
+    from .ctranslate2 import check
 
     if importlib.util.find_spec("ctranslate2") is None:
         return "ctranslate2 is not installed (pip install 'summarizer[fast]')"
-    if not family.ctranslate2:
-        return f"ctranslate2 cannot run {family.name} models"
+    if not checkpoint.family.ctranslate2:
+        return f"ctranslate2 cannot run {checkpoint.family.name} models"
     if settings.attention != "hf":
         return f"--attention {settings.attention} runs on torch only"
     if settings.device == "mps":
@@ -62,16 +62,16 @@ def _ctranslate2_obstacle(settings: "RunSettings", family: "Family") -> str | No
         return "torch sees a CUDA GPU that ctranslate2 cannot use"
     for generation in (settings.generation, settings.chunk_generation):
         try:
-            ct2_options(generation)
+            check(checkpoint, generation)
         except BackendError as exc:
-            return str(exc).split(";")[0]
+            return str(exc).split("; use --backend torch")[0].split("; add --")[0]
     return None
 
 
 def open_backend(loaded: "LoadedModel", settings: "RunSettings") -> Backend:
     """The backend `settings.backend` names (auto: `choose_backend`'s), over an already loaded
     tokenizer and config (and the torch weights, for torch)."""
-    if choose_backend(settings, loaded.family)[0] == "ctranslate2":
+    if choose_backend(settings, loaded.checkpoint)[0] == "ctranslate2":
         from .ctranslate2 import CTranslate2Backend
 
         return CTranslate2Backend.open(loaded, settings)

@@ -21,15 +21,19 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import BackendError
 from ..errors import first_line
+from ..models.families import FAMILIES, OTHER
 
 if TYPE_CHECKING:
     from ..config import GenerationSettings, RunSettings
     from ..device import Placement
-    from ..models.loading import LoadedModel
+    from ..models.loading import Checkpoint, LoadedModel
 
 INSTALL_HINT = "the ctranslate2 backend needs the 'fast' extra: pip install 'summarizer[fast]'"
 CONVERSION = "float32"  # how weights are stored in the cache; compute_type picks the precision at load
 MODEL_FILE = "model.bin"  # a cached folder without it is incomplete and never loaded
+# Bumped when a converted folder's contents change, so older conversions are not loaded.
+# 2: generation.json, and the decoder start token transformers uses.
+LAYOUT_VERSION = 2
 _TEMP_SUFFIX = ".tmp"
 # length ** 1e-30 is exactly 1.0 in float32 for any length, so scores stay unnormalized, but a
 # nonzero penalty keeps CTranslate2's "stop once num_beams hypotheses finished" rule, which it
@@ -81,15 +85,84 @@ def cache_key(loaded: "LoadedModel") -> str:
     else:
         source = {"hub": loaded.name, "revision": loaded.revision}
         label = loaded.name.replace("/", "--")
-    digest = hashlib.sha256(json.dumps({**source, "conversion": CONVERSION}, sort_keys=True).encode()).hexdigest()
+    identity = {**source, "conversion": CONVERSION, "layout": LAYOUT_VERSION}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     return f"{label}-{digest[:16]}"
 
 
+# How transformers lays out the BART-style families, which CTranslate2 4.8's converter reads from
+# config attributes that transformers 5's configs no longer have: (normalize_before: pre-norm
+# layers with a final layer norm, normalize_embedding: a layer norm right after the embeddings).
+# These are the values transformers 4 checkpoints carried; the modeling code never read them.
+_BART_LAYOUTS = {"bart": (False, True), "mbart": (True, True), "pegasus": (True, False)}
+GENERATION_FILE = "generation.json"  # the checkpoint's start, forced-first and forced-last tokens
+
+
 def convert_checkpoint(source: str, output_dir: Path, revision: str | None) -> None:
-    """Run CTranslate2's transformers converter (a folder, or a hub id from the HF cache)."""
+    """Run CTranslate2's transformers converter (a folder, or a hub id from the HF cache).
+
+    The converted folder also gets the decoder start and forced tokens that transformers'
+    `generate()` takes from the checkpoint's generation config (BART's forced <s>, mBART's
+    language code, Pegasus's <pad> start): CTranslate2 has no forced tokens of its own, and its
+    converter leaves mBART's start token to the caller.
+    """
+    converter = _converter_class()(source, revision=revision)
+    converter.convert(str(output_dir), quantization=CONVERSION, force=True)
+    tokens = converter.generation_tokens
+    ct2_config = output_dir / "config.json"
+    config = json.loads(ct2_config.read_text(encoding="utf-8"))
+    config["decoder_start_token"] = tokens["decoder_start_token"]
+    ct2_config.write_text(json.dumps(config, indent=2, sort_keys=True), encoding="utf-8")
+    (output_dir / GENERATION_FILE).write_text(json.dumps(tokens, indent=2), encoding="utf-8")
+
+
+def _converter_class() -> type:
+    """CTranslate2's TransformersConverter, completing what it reads from the loaded model.
+
+    Subclassing the converter's own loading hooks, rather than registering loaders, keeps the
+    changes inside our conversion: the config attributes are set on this one loaded model.
+    """
     from ctranslate2.converters import TransformersConverter
 
-    TransformersConverter(source, revision=revision).convert(str(output_dir), quantization=CONVERSION, force=True)
+    from .torch import SPECIAL_TOKENS
+
+    class Converter(TransformersConverter):
+        generation_tokens: dict[str, str | None]
+
+        def load_model(self, model_class, model_name_or_path, **kwargs):
+            model = super().load_model(model_class, model_name_or_path, **kwargs)
+            layout = _BART_LAYOUTS.get(model.config.model_type)
+            if layout is not None:
+                model.config.normalize_before, model.config.normalize_embedding = layout
+            own = model.generation_config
+            self._special = {key: getattr(own, key, None) for key in SPECIAL_TOKENS}
+            return model
+
+        def load_tokenizer(self, tokenizer_class, model_name_or_path, **kwargs):
+            tokenizer = super().load_tokenizer(tokenizer_class, model_name_or_path, **kwargs)
+            self.generation_tokens = _generation_tokens(self._special, tokenizer)
+            return tokenizer
+
+    return Converter
+
+
+def _generation_tokens(special: dict[str, Any], tokenizer: Any) -> dict[str, str | None]:
+    """The tokens `generate()` starts with and forces, as transformers picks them: the start
+    token is decoder_start_token_id, else bos_token_id."""
+    start = special["decoder_start_token_id"]
+    if start is None:
+        start = special["bos_token_id"]
+    if start is None:
+        raise ValueError("the checkpoint's generation config names no decoder start token")
+
+    def token(value: Any) -> str | None:
+        return None if value is None else tokenizer.convert_ids_to_tokens(int(value))
+
+    return {
+        "decoder_start_token": token(start),
+        "forced_bos_token": token(special["forced_bos_token_id"]),
+        "forced_eos_token": token(special["forced_eos_token_id"]),
+    }
 
 
 def _temp_dir(root: Path, key: str) -> Path:
@@ -192,7 +265,8 @@ def ct2_options(generation: "GenerationSettings") -> dict[str, Any]:
     Greedy decoding (with min length, n-gram and repetition rules, or sampling) is the same
     computation; the decoder start token that transformers keeps at the head of the token history
     is restored for no-repeat n-grams by the backend, and for the repetition penalty it matters only
-    to a model that emits its start token, which a trained T5 does not. Beam search is the same
+    to a model that emits its start token: a trained T5 or Pegasus does not, and BART's and mBART's
+    start token is their end token, so the backend refuses the penalty there. Beam search is the same
     search and stopping rule (with early_stopping), with one difference CTranslate2 does not let us
     remove: it renormalizes after masking tokens (min length, no-repeat n-grams) where transformers
     does not, so those beam scores differ by the log of the masked probability -- ~0 on a confident
@@ -240,19 +314,58 @@ def ct2_options(generation: "GenerationSettings") -> dict[str, Any]:
 # --- the backend ------------------------------------------------------------------------------
 
 
+def check(checkpoint: "Checkpoint", generation: "GenerationSettings") -> None:
+    """Refuse, in one line naming the flag, what CTranslate2 cannot run as transformers does:
+    the model's family, or these generation settings on it. `--backend auto` asks this too."""
+    _refuse_unconvertible(checkpoint)
+    ct2_options(generation)
+    _refuse_start_penalty(checkpoint, generation)
+
+
+def _refuse_unconvertible(checkpoint: "Checkpoint") -> None:
+    """Families CTranslate2 has no converter for (LED, LongT5, Pegasus-X, unlisted types), in one
+    line, before any conversion is tried."""
+    family = checkpoint.family
+    if family.ctranslate2:
+        return
+    name = f"{checkpoint.model_type!r}" if family is OTHER else family.name
+    runs = ", ".join(f.name for f in FAMILIES if f.ctranslate2)
+    raise BackendError(f"--backend ctranslate2 cannot run {name} models (it runs {runs}); use --backend torch")
+
+
+def _refuse_start_penalty(checkpoint: "Checkpoint", generation: "GenerationSettings") -> None:
+    """The repetition penalty on a model whose decoder starts with its end token (BART, mBART).
+
+    transformers penalizes every token of the history, the decoder start token included, and
+    CTranslate2 only the generated ones; where the start token is </s>, transformers lowers the
+    end token's score at every step, which changes where summaries end.
+    """
+    tokens = checkpoint.special_tokens
+    start = tokens.get("decoder_start_token_id")
+    if generation.repetition_penalty != 1 and start is not None and start == tokens.get("eos_token_id"):
+        raise BackendError(
+            f"--repetition-penalty has no ctranslate2 equivalent for {checkpoint.family.name} models (transformers also "
+            "penalizes their decoder start token, which is their end token); use --backend torch"
+        )
+
+
 @dataclass
 class CTranslate2Backend:
     translator: Any
     tokenizer: Any
     start_token: str
+    end_token: str
     vocab_size: int
+    forced_bos_token: str | None = None
+    forced_eos_token: str | None = None
     name: str = "ctranslate2"
 
     @classmethod
     def open(cls, loaded: "LoadedModel", settings: "RunSettings") -> "CTranslate2Backend":
         """Refuse what cannot run before converting; then convert (once), seed and load."""
+        for generation in (settings.generation, settings.chunk_generation):
+            check(loaded.checkpoint, generation)
         ct2 = _ctranslate2()
-        ct2_options(settings.generation)
         placement = loaded.placement
         if placement.device == "mps":
             raise BackendError("ctranslate2 has no MPS (Apple GPU) support; use --device cpu, or --backend torch")
@@ -261,6 +374,7 @@ class CTranslate2Backend:
         if settings.generation.seed is not None:
             ct2.set_random_seed(settings.generation.seed)
         try:
+            tokens = json.loads((path / GENERATION_FILE).read_text(encoding="utf-8"))
             translator = ct2.Translator(
                 str(path), device=placement.device, compute_type=precision,
                 inter_threads=1, intra_threads=settings.threads or 0,
@@ -269,14 +383,14 @@ class CTranslate2Backend:
             raise BackendError(
                 f"cannot load the converted model in {path}: {first_line(exc)} -- delete that folder to convert again"
             ) from None
-        start_id = getattr(loaded.config, "decoder_start_token_id", None)
-        if start_id is None:
-            start_id = loaded.tokenizer.pad_token_id
         return cls(
             translator=translator,
             tokenizer=loaded.tokenizer,
-            start_token=loaded.tokenizer.convert_ids_to_tokens(start_id),
+            start_token=tokens["decoder_start_token"],
+            end_token=loaded.tokenizer.eos_token,
             vocab_size=loaded.config.vocab_size,
+            forced_bos_token=tokens["forced_bos_token"],
+            forced_eos_token=tokens["forced_eos_token"],
         )
 
     def generate(self, rows: Sequence[Sequence[int]], generation: "GenerationSettings") -> list[list[int]]:
@@ -286,10 +400,22 @@ class CTranslate2Backend:
         n = generation.no_repeat_ngram_size
         if n == 1:  # transformers' history starts with the decoder start token: never repeat it
             options["suppress_sequences"] = [[self.start_token]]
+        if self.forced_eos_token is not None:
+            if generation.max_length == 1:  # the one token allowed is the forced end
+                return [[self.tokenizer.convert_tokens_to_ids(self.forced_eos_token)] for _ in rows]
+            # transformers forces the end token as the last of max_length tokens: decode one fewer
+            options["max_decoding_length"] -= 1
+            options["min_decoding_length"] = min(options["min_decoding_length"], options["max_decoding_length"])
         sources = [self.tokenizer.convert_ids_to_tokens(list(row)) for row in rows]
-        outputs = self._translate(sources, options)
+        # A forced first token is a target prefix: it counts toward both lengths and is in the
+        # n-gram and repetition history, as the forced token is in transformers'.
+        prefixes = [[self.forced_bos_token] for _ in rows] if self.forced_bos_token is not None else None
+        outputs = self._translate(sources, options, prefixes)
         if n >= 2 and generation.num_beams == 1:
             self._replay_start_ngram(sources, outputs, n, options)
+        if self.forced_eos_token is not None:
+            ended = self.end_token
+            outputs = [tokens if tokens[-1] == ended else [*tokens, self.forced_eos_token] for tokens in outputs]
         return [self.tokenizer.convert_tokens_to_ids(tokens) for tokens in outputs]
 
     def _translate(self, sources: list[list[str]], options: dict[str, Any], prefixes: list[list[str]] | None = None) -> list[list[str]]:
@@ -301,14 +427,15 @@ class CTranslate2Backend:
 
         transformers' no-repeat history is [start] + generated, CTranslate2's only the generated
         tokens, so transformers also bans the n-gram (start, g1 .. g(n-1)). It can only fire after
-        the model emits the start token again, at step n or later, so rows without the start token
-        are already exact. A row with it is decoded again: its tokens up to that first start token
-        (and at least its first n-1) are forced, as they were made under identical rules, and the
+        the model emits the start token again, at step n or later and before its last token, so
+        rows without it are already exact (as are all rows where the start token is the end
+        token). A row with it is decoded again: its tokens up to that first start token (and at
+        least its first n-1) are forced, as they were made under identical rules, and the
         missing n-gram is added as a suppressed sequence -- the same rules from then on.
         """
         redo: dict[tuple[str, ...], list[int]] = {}
         for i, tokens in enumerate(outputs):
-            if len(tokens) >= n and self.start_token in tokens:
+            if len(tokens) >= n and self.start_token in tokens[:-1]:
                 redo.setdefault(tuple(tokens[: n - 1]), []).append(i)
         for head, members in redo.items():
             prefixes = [outputs[i][: max(outputs[i].index(self.start_token) + 1, n - 1)] for i in members]

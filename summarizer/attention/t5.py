@@ -1,4 +1,4 @@
-"""T5 attention from scratch, in plain torch, swappable into a real T5 model.
+"""T5 attention from scratch, in plain torch, swappable into a real T5 or mT5 model.
 
     Attention(Q, K, V) = softmax(Q K^T + B + M) V
 
@@ -9,25 +9,23 @@ the future in the decoder). Compared with "Attention is all you need" T5 drops t
 1/sqrt(d_k) scaling (it is folded into the initialisation of the query weights) and
 replaces sinusoidal position embeddings with B.
 
-`set_attention(model, "scratch")` puts a `ScratchT5Attention` in place of every
-`T5Attention`; it shares the library layer's weights rather than copying them, so both
-implementations always see the same parameters. `set_attention(model, "hf")` puts the
-library modules back.
+mT5's attention class is a copy of T5's, attribute for attribute, so the same layer serves both.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-from transformers.cache_utils import Cache, EncoderDecoderCache
-from transformers.models.t5.modeling_t5 import T5Attention
+from torch import Tensor
+from transformers.cache_utils import Cache
 
-from .config import ATTENTION_CHOICES
+from .base import ScratchAttention, apply_mask
+
+if TYPE_CHECKING:
+    from transformers.models.t5.modeling_t5 import T5Attention
 
 
 def relative_position_bucket(
@@ -59,7 +57,7 @@ def relative_position_bucket(
     return buckets + torch.where(distance < max_exact, distance.long(), log_bucket)
 
 
-class ScratchT5Attention(nn.Module):
+class ScratchT5Attention(ScratchAttention):
     """One T5 attention layer (encoder self, decoder self or cross), built on the weights
     of the library layer it replaces.
 
@@ -69,7 +67,7 @@ class ScratchT5Attention(nn.Module):
     """
 
     def __init__(self, library: T5Attention):
-        super().__init__()
+        super().__init__(library)
         # The same Linear/Embedding modules, not copies: parameters are shared, and the
         # state_dict keys (e.g. "encoder.block.0.layer.0.SelfAttention.q.weight") stay the same.
         self.q, self.k, self.v, self.o = library.q, library.k, library.v, library.o
@@ -84,9 +82,6 @@ class ScratchT5Attention(nn.Module):
         self.num_buckets = library.relative_attention_num_buckets
         self.max_distance = library.relative_attention_max_distance
         self.dropout = library.dropout
-        self.train(library.training)  # a fresh module starts in training mode (dropout on)
-        # Kept off the module tree, so parameters() and state_dict() list each weight once.
-        self.__dict__["library_module"] = library
 
     def forward(
         self,
@@ -124,36 +119,8 @@ class ScratchT5Attention(nn.Module):
         output = self.o(self.merge_heads(weights @ v))  # (batch, q_len, d_model)
         return output, position_bias, weights
 
-    def split_heads(self, x: Tensor) -> Tensor:
-        """(batch, len, heads * d_head) -> (batch, heads, len, d_head): each head attends on its own."""
-        return x.view(x.shape[0], x.shape[1], self.n_heads, self.d_head).transpose(1, 2)
-
-    def merge_heads(self, x: Tensor) -> Tensor:
-        """(batch, heads, len, d_head) -> (batch, len, heads * d_head): heads side by side for `o`."""
-        return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], self.n_heads * self.d_head)
-
-    def keys_values(self, source: Tensor, cache: Cache | None, is_cross: bool) -> tuple[Tensor, Tensor]:
-        """Keys and values for this step, from the cache where possible.
-
-        Decoder self-attention appends this step's keys/values to those of earlier steps,
-        so each generated token costs one new projection rather than re-running the whole
-        prefix. Cross-attention keys/values come from the encoder output, which does not
-        change during generation: project them on the first step and reuse them after.
-        The cache is the library's, so beam search can reorder it as usual.
-        """
-        if cache is None:
-            return self.split_heads(self.k(source)), self.split_heads(self.v(source))
-        if not is_cross:
-            self_cache = cache.self_attention_cache if isinstance(cache, EncoderDecoderCache) else cache
-            return self_cache.update(self.split_heads(self.k(source)), self.split_heads(self.v(source)), self.layer_idx)
-        if cache.is_updated.get(self.layer_idx):
-            stored = cache.cross_attention_cache.layers[self.layer_idx]
-            return stored.keys, stored.values
-        k, v = cache.cross_attention_cache.update(
-            self.split_heads(self.k(source)), self.split_heads(self.v(source)), self.layer_idx
-        )
-        cache.is_updated[self.layer_idx] = True
-        return k, v
+    def project_keys_values(self, source: Tensor) -> tuple[Tensor, Tensor]:
+        return self.split_heads(self.k(source)), self.split_heads(self.v(source))
 
     def compute_bias(
         self, is_cross: bool, causal: bool, q_len: int, k_len: int, dtype: torch.dtype, device: torch.device
@@ -177,63 +144,3 @@ class ScratchT5Attention(nn.Module):
         if causal:
             bias = bias.masked_fill(relative_position > 0, torch.finfo(dtype).min)  # no peeking at later tokens
         return bias
-
-
-def apply_mask(scores: Tensor, mask: Tensor | None) -> Tensor:
-    """Mask `scores` in place, whatever form `config._attn_implementation` gave the mask.
-
-    "eager": a float mask to add, 0 or a very large negative number. "sdpa": a boolean
-    keep-mask, or None when nothing needs masking: no padding, and a decoder that relies
-    on sdpa's `is_causal` (our position bias then carries the causal mask).
-    """
-    if mask is None:
-        return scores
-    if mask.dtype == torch.bool:  # to additive: a small (batch, 1, q_len, k_len) tensor, then one fast add
-        mask = torch.where(mask, 0.0, torch.finfo(scores.dtype).min).to(scores.dtype)
-    return scores.add_(mask)
-
-
-def set_attention(model: nn.Module, impl: str) -> int:
-    """Run every T5 attention layer of `model` on `impl`: "scratch" (this module) or "hf"
-    (the library's own, which then follows `model.config._attn_implementation`).
-
-    Swaps modules in place and is reversible and idempotent. Returns the number of
-    attention layers now running `impl` (18 for t5-small: 6 encoder self, 6 decoder
-    self, 6 cross).
-    """
-    if impl not in ATTENTION_CHOICES:
-        raise ValueError(f"unknown attention implementation {impl!r}: choose one of {', '.join(ATTENTION_CHOICES)}")
-    slots = [
-        (parent, name, child)
-        for parent in model.modules()
-        for name, child in parent.named_children()
-        if isinstance(child, (T5Attention, ScratchT5Attention))
-    ]
-    if not slots:
-        raise ValueError(
-            f"{type(model).__name__} has no T5 attention layers: "
-            "the scratch attention only applies to T5 models (t5-small, flan-t5-base, ...)"
-        )
-    for parent, name, child in slots:
-        if impl == "scratch" and isinstance(child, T5Attention):
-            setattr(parent, name, ScratchT5Attention(child))
-        elif impl == "hf" and isinstance(child, ScratchT5Attention):
-            child.library_module.train(child.training)  # model.train()/eval() only reached the swapped-in module
-            setattr(parent, name, child.library_module)
-    return len(slots)
-
-
-def current_attention(model: nn.Module) -> str:
-    """Which implementation `model`'s T5 attention layers run: "hf" or "scratch"."""
-    return "scratch" if any(isinstance(m, ScratchT5Attention) for m in model.modules()) else "hf"
-
-
-@contextmanager
-def attention_impl(model: nn.Module, impl: str) -> Iterator[nn.Module]:
-    """Run `model` on `impl` inside a `with` block, then put back whatever it ran before."""
-    previous = current_attention(model)
-    set_attention(model, impl)
-    try:
-        yield model
-    finally:
-        set_attention(model, previous)
