@@ -1,12 +1,13 @@
-"""Time and peak memory as inputs grow: one file of 50k, 200k and 1M tokens; 400 and 4,000 files.
+"""Time and peak memory as inputs grow: one text file of 3, 30 and 100 MB; 400 and 4,000 files.
 
 Each run is `summarize` in its own process on the tiny test model (so the model's own memory
 is small and what grows with the input shows), greedy, 4 tokens per summary; peak memory is the
 process's maximum resident set size (`wait4`'s ru_maxrss); "first s" is when the first summary
-reached stdout. Ratios are against the 50k-token file measured in the same run: time per input
-token net of start-up, and peak memory.
+reached stdout. Ratios are against the 3 MB file measured in the same run: time per input
+token net of start-up, and peak memory (a big file is read as a bounded stream, so its peak
+should not grow with its size).
 
-    python benchmarks/bench_scaling.py [--sizes 50000 200000 1000000] [--files 400 4000]
+    python benchmarks/bench_scaling.py [--mb 3 30 100] [--files 400 4000]
 """
 
 from __future__ import annotations
@@ -31,12 +32,17 @@ def corpus_text() -> str:
     return "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLES.rglob("*")) if p.suffix in (".txt", ".md"))
 
 
-def write_tokens(path: Path, tokenizer, tokens: int) -> int:
-    """A text of about `tokens` tokens, the samples repeated with numbered paragraphs."""
+def write_megabytes(path: Path, tokenizer, megabytes: float) -> int:
+    """A text of at most `megabytes` MB (10**6 bytes): the samples repeated as numbered parts,
+    written a part at a time. Returns its tokens (a part's, counted once, times the parts)."""
     unit = corpus_text()
     per_unit = len(tokenizer(unit, add_special_tokens=False).input_ids)
-    copies = max(1, round(tokens / per_unit))
-    path.write_text("\n\n".join(f"Part {i}.\n\n{unit}" for i in range(copies)), encoding="utf-8")
+    budget, copies = int(megabytes * 10**6), 0
+    with path.open("wb") as out:
+        while len(part := f"Part {copies}.\n\n{unit}\n\n".encode()) <= budget:
+            out.write(part)
+            budget -= len(part)
+            copies += 1
     return copies * per_unit
 
 
@@ -57,7 +63,7 @@ def measure(command: list[str]) -> tuple[float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 200_000, 1_000_000])
+    parser.add_argument("--mb", type=float, nargs="+", default=[3, 30, 100])
     parser.add_argument("--files", type=int, nargs="+", default=[400, 4000])
     args = parser.parse_args()
     from transformers import AutoTokenizer
@@ -66,15 +72,15 @@ def main() -> None:
         tmp = Path(tmp)
         model = build_tiny_t5(tmp / "tiny")
         tokenizer = AutoTokenizer.from_pretrained(model)
-        cli = [sys.executable, "-m", "summarizer", "--model", str(model), *FLAGS]
+        cli = [sys.executable, "-m", "summarizer", "--model", str(model), *FLAGS, "--max-input-size", f"{max(args.mb):g}M"]
         one = tmp / "one.txt"
         one.write_text("One short sentence.", encoding="utf-8")
         startup = measure([*cli, str(one)])[0]
         rows = []
-        for size in args.sizes:
-            path = tmp / f"doc{size}.txt"
-            tokens = write_tokens(path, tokenizer, size)
-            rows.append((f"1 file, {tokens:,} tokens", tokens, *measure([*cli, str(path)])))
+        for megabytes in args.mb:
+            path = tmp / f"doc{megabytes:g}.txt"
+            tokens = write_megabytes(path, tokenizer, megabytes)
+            rows.append((f"1 file, {megabytes:g} MB, {tokens:,} tokens", tokens, *measure([*cli, str(path)])))
         paragraphs = [p for p in corpus_text().split("\n\n") if len(p) > 200]
         for count in args.files:
             folder = tmp / f"files{count}"
@@ -89,10 +95,10 @@ def main() -> None:
     base_peak = rows[0][4]
     print(f"tiny T5, greedy, 4-token summaries; whole process; start-up {startup:.1f} s (a one-sentence run); "
           "time per token net of start-up; ratios against the first row")
-    print(f"{'input':<24} {'seconds':>7} {'first s':>7} {'us/token':>8} {'x time/token':>12} {'peak MB':>7} {'x peak':>6}")
+    print(f"{'input':<36} {'seconds':>7} {'first s':>7} {'us/token':>8} {'x time/token':>12} {'peak MB':>7} {'x peak':>6}")
     for label, tokens, wall, first, peak in rows:
         rate = (wall - startup) / tokens
-        print(f"{label:<24} {wall:>7.1f} {first:>7.1f} {rate * 1e6:>8.1f} {rate / base_rate:>12.2f} {peak:>7.0f} {peak / base_peak:>6.2f}")
+        print(f"{label:<36} {wall:>7.1f} {first:>7.1f} {rate * 1e6:>8.1f} {rate / base_rate:>12.2f} {peak:>7.0f} {peak / base_peak:>6.2f}")
 
 
 if __name__ == "__main__":

@@ -1,21 +1,25 @@
 """Text to window-sized chunks of token ids, lazily: a 1-million-token file never sits in memory
-as one tokenization.
+as one tokenization, nor as one str.
 
-A long text is tokenized in pieces of about `piece_chars` characters, cut at a paragraph break
-(else a sentence end, else a space) so the pieces tokenize as the whole text would; chunks are
-planned over the pieces as they come, carrying the unfinished tail into the next piece, which
-gives the same cuts as planning over the whole text at once.
+A text is a str or an iterable of str blocks (a big input decoded as it is read). It is
+tokenized in pieces of about `piece_chars` characters, cut at a paragraph break (else a
+sentence end, else a space) so the pieces tokenize as the whole text would; chunks are planned
+over the pieces as they come, carrying the unfinished tail into the next piece, which gives the
+same cuts as planning over the whole text at once. The pieces, and so the cuts, are the same
+whether the text comes whole or in blocks of any size.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Union
 
 from .chunking import PARAGRAPH, SENTENCE, WORD, boundary_strengths, plan_chunks
 
 PIECE_CHARS = 50_000
 _SPACE = re.compile(r"\s+")
+
+Text = Union[str, Iterable[str]]  # the whole text, or its blocks in order
 
 
 class Chunker:
@@ -33,7 +37,7 @@ class Chunker:
         offsets = encoded.get("offset_mapping")
         return list(encoded.input_ids), boundary_strengths(text, offsets) if offsets else {}
 
-    def count(self, text: str) -> int:
+    def count(self, text: Text) -> int:
         """Tokens in `text`, counted piece by piece."""
         return sum(len(self.tokenizer(piece, add_special_tokens=False).input_ids) for piece, _ in pieces(text, self.piece_chars))
 
@@ -41,7 +45,7 @@ class Chunker:
         for start, end in plan_chunks(len(ids), self.content_size, self.overlap, boundaries):
             yield tuple(ids[start:end])
 
-    def chunks(self, text: str, on_tokens: Callable[[int], None] | None = None) -> Iterator[tuple[int, ...]]:
+    def chunks(self, text: Text, on_tokens: Callable[[int], None] | None = None) -> Iterator[tuple[int, ...]]:
         """Chunks of `text` in order, produced as the text is tokenized (`on_tokens` hears how
         many tokens each piece had)."""
         carry: list[int] = []
@@ -67,14 +71,37 @@ class Chunker:
             yield tuple(carry)
 
 
-def pieces(text: str, size: int) -> Iterator[tuple[str, int]]:
-    """(piece, strength of the cut before it) covering `text`; whitespace at the cuts dropped."""
-    start, seam = 0, 0
-    while len(text) - start > size:
-        cut, gap_end, strength = _cut(text, start + size // 2, start + size)
-        yield text[start:cut], seam
-        start, seam = gap_end, strength
-    yield text[start:], seam
+def pieces(text: Text, size: int) -> Iterator[tuple[str, int]]:
+    """(piece, strength of the cut before it) covering `text`; whitespace at the cuts dropped.
+
+    A piece is cut only once `size` characters past its start are in hand (or the text ended),
+    and the cut looks no further (but for the whitespace after a paragraph break), so blocks
+    give the pieces the whole text would, while at most a piece and a block are held.
+    """
+    blocks = iter((text,) if isinstance(text, str) else text)
+    held, seam = "", 0
+    while True:
+        held = _fill(held, blocks, size + 1)
+        if len(held) <= size:
+            yield held, seam
+            return
+        cut, gap_end, strength = _cut(held, size // 2, size)
+        yield held[:cut], seam
+        held, seam = held[gap_end:], strength
+        while strength == PARAGRAPH and not held:  # the blank run goes on into the next blocks
+            block = next(blocks, None)
+            if block is None:
+                break
+            held = block[_skip_space(block, 0):]
+
+
+def _fill(held: str, blocks: Iterator[str], size: int) -> str:
+    """`held` with blocks appended until it is `size` characters long or the text ends."""
+    parts, length = [held], len(held)
+    while length < size and (block := next(blocks, None)) is not None:
+        parts.append(block)
+        length += len(block)
+    return "".join(parts)
 
 
 def _cut(text: str, lo: int, hi: int) -> tuple[int, int, int]:

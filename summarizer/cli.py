@@ -129,7 +129,7 @@ Threads = Annotated[Optional[int], typer.Option(help="CPU threads for the model.
 Device = Annotated[Optional[DeviceChoice], typer.Option(help="auto prefers CUDA, then MPS, then CPU. (default: auto)", rich_help_panel=RUNTIME)]
 Dtype = Annotated[Optional[DtypeChoice], typer.Option(help="auto: float32 on CPU, half precision on GPU. (default: auto)", rich_help_panel=RUNTIME)]
 Attention = Annotated[Optional[AttentionChoice], typer.Option(help="hf: the library's attention; scratch: this project's. (default: hf)", rich_help_panel=RUNTIME)]
-MaxInputSize = Annotated[Optional[str], typer.Option(help="Refuse an input larger than this (K, M, G: powers of 1000). (default: 100M)", rich_help_panel=OUTPUT, metavar="SIZE")]
+MaxInputSize = Annotated[Optional[str], typer.Option(help="Refuse a file, stdin or URL larger than this (K, M, G: powers of 1000). (default: 100M)", rich_help_panel=OUTPUT, metavar="SIZE")]
 AllowPickle = Annotated[bool, typer.Option("--allow-pickle", help="Accept pickle (.bin) weights, which can run code when loaded.", rich_help_panel=RUNTIME)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or report table.", rich_help_panel=OUTPUT)]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the traceback of an unexpected error.", rich_help_panel=OUTPUT)]

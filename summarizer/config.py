@@ -66,7 +66,7 @@ class GenerationSettings:
     length_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
     repetition_penalty: float = 1.0
-    early_stopping: bool = False
+    early_stopping: bool | str = False  # True, False, or "never" (canonical beam search), as transformers has it
     seed: int | None = None
 
     @property
@@ -357,6 +357,8 @@ def validate(settings: RunSettings) -> None:
             if value < 1:
                 raise SettingsError(f"{flag} must be at least 1 (got {value})")
     _check_type("--max-input-size", settings.max_input_size, int)
+    if not (isinstance(g.early_stopping, bool) or g.early_stopping == "never"):
+        raise SettingsError(f"early_stopping must be true, false or \"never\" (got {g.early_stopping!r})")
     for flag, value in (("--whole-sentences", settings.whole_sentences), ("--allow-pickle", settings.allow_pickle)):
         if not isinstance(value, bool):
             raise SettingsError(f"{flag} must be true or false, not {value!r}")

@@ -4,7 +4,9 @@ A strategy is a generator per document. It yields a `Pass` (the inputs to summar
 order, and whether they get the final summary lengths or the intermediate chunk lengths) and
 receives the summaries of that pass back, in the same order; what it returns is the summary.
 The pipeline runs the passes of all documents through one batched queue, so strategies never
-batch, pad or call a backend themselves.
+batch, pad or call a backend themselves. A document's text is a str or an iterable of str blocks
+(a big input decoded as it is read); every strategy but extract-then-abstract reads it once,
+in order, and never holds it whole.
 
 - map-reduce: summarize each chunk, summarize the joined chunk summaries again while they exceed
   the window, then one final pass so `--max-length` bounds the whole summary (LangChain's
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Generator, Iterable, Iterator, Sequence
 
 if TYPE_CHECKING:
-    from .chunks import Chunker
+    from .chunker import Chunker, Text
 
 STRATEGY_CHOICES = ("map-reduce", "map", "truncate", "extract-then-abstract")
 
@@ -48,7 +50,7 @@ class Trace:
 
 
 Strategy = Generator[Pass, list[str], str]
-StrategyFn = Callable[[str, "Chunker", Trace], Strategy]
+StrategyFn = Callable[["Text", "Chunker", Trace], Strategy]
 
 MAX_LEVELS = 8
 
@@ -68,7 +70,7 @@ def _first_two(inputs: Iterator[tuple[int, ...]]) -> tuple[list[tuple[int, ...]]
     return head, inputs
 
 
-def map_reduce(text: str, chunker: "Chunker", trace: Trace) -> Strategy:
+def map_reduce(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
     head, rest = _first_two(chunker.chunks(text, trace.count))
     if len(head) < 2:  # fits the window: one generation, as for any short text
         trace.chunks = len(head)
@@ -102,25 +104,28 @@ def map_reduce(text: str, chunker: "Chunker", trace: Trace) -> Strategy:
     return summaries[0]
 
 
-def map_each(text: str, chunker: "Chunker", trace: Trace) -> Strategy:
+def map_each(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
     summaries = yield Pass(_counted(chunker.chunks(text, trace.count), trace), final=True)
     trace.parts = summaries
     return join(summaries)
 
 
-def truncate(text: str, chunker: "Chunker", trace: Trace) -> Strategy:
-    trace.input_tokens = chunker.count(text)
-    first = next(iter(chunker.chunks(text)), ())
+def truncate(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
+    chunks = chunker.chunks(text, trace.count)
+    first = next(chunks, ())
+    for _ in chunks:  # read on only to count every token (input_tokens), in the same one pass
+        pass
     trace.chunks = 1
     summaries = yield Pass([first], final=True)
     trace.parts = summaries
     return summaries[0]
 
 
-def extract_then_abstract(text: str, chunker: "Chunker", trace: Trace) -> Strategy:
+def extract_then_abstract(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
     from .methods.extractive import select_within_budget, textrank_scores
     from .sentences import split_sentences
 
+    text = text if isinstance(text, str) else "".join(text)  # TextRank ranks all sentences at once
     trace.input_tokens = chunker.count(text)
     head, _ = _first_two(chunker.chunks(text))
     if len(head) < 2:

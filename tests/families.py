@@ -144,6 +144,20 @@ def build_long_t5(out_dir: Path, *, seed: int = 0, window: int = 1024, generatio
     return _write(out_dir, tokenizer, LongT5ForConditionalGeneration(config), generation)
 
 
+def build_pegasus_x(out_dir: Path, *, seed: int = 0, window: int = 1024, generation: dict | None = PEGASUS_XSUM) -> Path:
+    """A tiny Pegasus-X (block-local attention with global tokens, for long inputs)."""
+    from transformers import PegasusTokenizer, PegasusXConfig, PegasusXForConditionalGeneration
+
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<mask_1>", 0.0), ("<mask_2>", 0.0), ("<unk>", 0.0)] + unigram_vocab()
+    tokenizer = PegasusTokenizer(vocab=vocab, offset=0, model_max_length=window)
+    config = PegasusXConfig(
+        vocab_size=len(tokenizer), max_position_embeddings=POSITIONS, **_SMALL_BART, block_size=16, num_global_tokens=4,
+        stagger_local_blocks=True, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, forced_eos_token_id=1,
+    )
+    _seeded(seed)
+    return _write(out_dir, tokenizer, PegasusXForConditionalGeneration(config), generation)
+
+
 def build_t5_variant(out_dir: Path, model_type: str = "flan-t5", *, seed: int = 0, window: int = WINDOW) -> Path:
     """Flan-T5 / T5 v1.1 (gated-GELU T5Config), mT5 or UMT5: no task prefix of their own."""
     from transformers import (MT5Config, MT5ForConditionalGeneration, T5Config, T5ForConditionalGeneration,
@@ -214,7 +228,7 @@ BUILDERS: dict[str, Callable[..., Path]] = {
     "flan-t5": lambda out, **kw: build_t5_variant(out, "flan-t5", **kw),
     "mt5": lambda out, **kw: build_t5_variant(out, "mt5", **kw),
     "umt5": lambda out, **kw: build_t5_variant(out, "umt5", **kw),
-    "mbart": build_mbart,
+    "mbart": build_mbart, "pegasus_x": build_pegasus_x,
 }
 
 

@@ -7,6 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from summarizer.chunker import pieces
 from summarizer.chunking import PARAGRAPH, SENTENCE, WORD, boundary_strengths, plan_chunks
 from summarizer.sentences import sentence_spans
 
@@ -96,3 +97,20 @@ def test_chunks_of_arbitrary_text_cover_its_tokens_in_order(text, size, data):
     check_chunks(spans, len(offsets), size, overlap)
     pieces = [offsets[start + (overlap if k else 0) : end] for k, (start, end) in enumerate(spans)]
     assert [span for piece in pieces for span in piece] == offsets, "every token once, in order (overlap aside)"
+
+
+_BLANKS = st.lists(st.sampled_from(["a", "b ", ". ", "\n", "\n\n", " " * 25, "\n" * 30, "\t", "\u3000", "é"]),
+                   max_size=100).map("".join)
+
+
+@FAST
+@given(st.one_of(TEXT, _BLANKS), st.integers(2, 40), st.data())
+def test_pieces_of_blocks_are_the_pieces_of_the_whole_text(text, size, data):
+    """A big input reaches the chunker as blocks cut anywhere: its pieces, and so its chunks,
+    are those of the text read whole."""
+    blocks, start = [""], 0
+    while start < len(text):
+        step = data.draw(st.integers(1, 2 * size))
+        blocks.append(text[start:start + step])
+        start += step
+    assert list(pieces(iter(blocks), size)) == list(pieces(text, size))

@@ -145,7 +145,7 @@ def test_a_killed_long_document_resumes_from_its_finished_chunks(tiny_model_dir,
     book.parent.mkdir()
     book.write_text((samples_dir / "long_report.txt").read_text(encoding="utf-8") * 2, encoding="utf-8")
     flags = ["--model", str(tiny_model_dir), "--max-length", 6, "--min-length", 6, "--num-beams", 1,
-             "--batch-size", 2, "--backend", "torch", "-q"]
+             "--batch-size", 2, "--backend", "torch", "--threads", 1, "-q"]
     whole = summarize_json(book, *flags)
 
     out = tmp_path / "out"

@@ -17,7 +17,7 @@ import pytest
 from helpers import local_server
 
 from summarizer.readers import (
-    FetchSettings, ReadError, collect, discover, read, read_each, url_relpath,
+    ReadError, ReadLimits, TooLarge, collect, discover, read, read_each, url_relpath,
 )
 
 # --- Building inputs -----------------------------------------------------------------------
@@ -236,6 +236,83 @@ def test_binary_in_a_folder_walk_is_skippable_but_named_binary_is_not(tmp_path):
     assert not caught.value.skippable
 
 
+# --- Big inputs: read block by block, bounded by one limit ----------------------------------
+
+BIG = "The bridge reopened on Monday. Riders were pleased with the new ramp.\n\n" * 30_000  # 2 MB
+
+
+class Zeros(io.RawIOBase):
+    """A stream of NUL bytes, like /dev/zero, that counts what was read of it (and fails the
+    test, rather than filling memory, if read far)."""
+
+    taken = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        self.taken += len(buffer)
+        if self.taken > 16 * 2**20:
+            raise AssertionError("read on past the first block")
+        buffer[:] = bytes(len(buffer))
+        return len(buffer)
+
+
+def test_an_endless_binary_stream_is_refused_on_its_first_block():
+    [source] = discover(["-"]).sources
+    stream = Zeros()
+    with pytest.raises(ReadError, match=r"^binary file \(contains NUL bytes\)$"):
+        read(source, stdin=io.BufferedReader(stream))
+    assert stream.taken <= 2**20, "the rest of the stream was never read"
+
+
+@pytest.mark.parametrize("data, expected, note", [
+    (BIG.encode() + "Le café est très bon.".encode("latin-1"), BIG + "Le café est très bon.", "windows-1252"),
+    (codecs.BOM_UTF16_LE + ("Grüße, “hi” 𝄞 " * 200_000).encode("utf-16-le"), "Grüße, “hi” 𝄞 " * 200_000, "UTF-16"),
+    (("naïve café " * 200_000).encode(), "naïve café " * 200_000, None),
+    (("a" + "日本語のテキストです。" * 100_000).encode("shift_jis"), "a" + "日本語のテキストです。" * 100_000, "cp932"),
+], ids=["utf8-then-latin1-after-the-first-block", "utf16-with-characters-across-blocks", "utf8",
+        "shift-jis-without-newlines-cut-mid-character"])
+def test_a_big_file_decodes_as_it_would_whole(tmp_path, data, expected, note):
+    document = read_named(tmp_path, "big.txt", data)
+    assert not isinstance(document.blocks(), str), "a big file is streamed, not held"
+    assert "".join(document.blocks()) == document.text == expected
+    assert document.digest == hashlib.sha256(data).hexdigest()
+    assert (note is None and document.notes == ()) or note in document.notes[0]
+
+
+def test_a_nul_after_the_first_block_is_still_binary(tmp_path):
+    with pytest.raises(ReadError, match=r"^binary file \(contains NUL bytes\)$"):
+        read_named(tmp_path, "late.txt", BIG.encode() + b"\x00tail")
+
+
+def test_big_stdin_is_spooled_and_read_again_whole():
+    [source] = discover(["-"]).sources
+    document = read(source, stdin=io.BytesIO(BIG.encode()))
+    assert "".join(document.blocks()) == "".join(document.blocks()) == BIG, "each reading starts at the beginning"
+    assert document.digest == hashlib.sha256(BIG.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("kind", ["file", "stdin"])
+def test_an_input_over_the_limit_is_refused_and_one_at_it_is_read(tmp_path, kind):
+    limit = len(BIG.encode())
+    limits = ReadLimits(max_bytes=limit)
+    for data, fits in ((BIG.encode(), True), (BIG.encode() + b"!", False)):
+        if kind == "file":
+            (tmp_path / "a.txt").write_bytes(data)
+            [source] = discover([tmp_path / "a.txt"]).sources
+        else:
+            [source] = discover(["-"]).sources
+        stdin = io.BytesIO(data) if kind == "stdin" else None
+        if fits:
+            assert read(source, stdin=stdin, limits=limits).text == BIG
+        else:
+            with pytest.raises(TooLarge) as caught:
+                read(source, stdin=stdin, limits=limits)
+            assert str(caught.value) == "larger than --max-input-size (2130 KB)"
+            assert not caught.value.skippable
+
+
 # --- Discovery ------------------------------------------------------------------------------
 
 
@@ -433,12 +510,12 @@ def server():
         yield url
 
 
-FAST = FetchSettings(timeout=0.5, max_bytes=1000)
+FAST = ReadLimits(timeout=0.5, max_bytes=1000)
 
 
 def fetch_document(url: str):
     [source] = discover([url]).sources
-    return read(source, fetch_settings=FAST)
+    return read(source, limits=FAST)
 
 
 def test_url_text(server):
@@ -487,8 +564,8 @@ def closed_port() -> int:
     ("/broken", "HTTP 500 Internal Server Error"),
     ("/slow", "timed out after 0.5 s"),
     ("/trickle", "timed out after 0.5 s"),
-    ("/big", "response larger than 1000 bytes"),
-    ("/big-unannounced", "response larger than 1000 bytes"),
+    ("/big", "larger than --max-input-size (1 KB)"),
+    ("/big-unannounced", "larger than --max-input-size (1 KB)"),
     ("/image", "not text (content type image/png)"),
 ])
 def test_url_failures_are_one_line(server, path, message):

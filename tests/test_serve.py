@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,16 +22,16 @@ from trained_t5 import held_out_pairs, training_sentences
 GREEDY = ("--num-beams", 1, "--min-length", 0, "--max-length", 48)
 
 
-def post(base: str, body: object, path: str = "/v1/summarize", timeout: float = 120) -> tuple[int, dict, dict]:
+def post(base: str, body: object, path: str = "/v1/summarize", timeout: float = 120) -> tuple[int, dict, Any]:
     """(status, JSON body, headers) of a POST; errors are answers too."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read()), dict(response.headers)
+            return response.status, json.loads(response.read()), response.headers
     except urllib.error.HTTPError as exc:
         with exc:
-            return exc.code, json.loads(exc.read()), dict(exc.headers)
+            return exc.code, json.loads(exc.read()), exc.headers
 
 
 def get(base: str, path: str) -> dict:
@@ -119,6 +120,42 @@ def test_the_attention_view_of_a_summary(server, texts):
     for rows in (mean["rows"], one["rows"]):
         assert len(rows) == len(view["summary_tokens"]) and all(len(row) == len(view["source_tokens"]) and max(row) == 255 for row in rows)
     assert mean["rows"] != one["rows"], "a head is not the mean of all"
+
+
+def upload(base: str, name: str, data: bytes, kind: str, **fields) -> tuple[int, dict]:
+    """A multipart/form-data POST with one `file`, as `curl -F file=@NAME` sends it."""
+    boundary = "----summarizer-test"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+             for key, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                 f"Content-Type: {kind}\r\n\r\n".encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    request = urllib.request.Request(f"{base}/v1/summarize", data=body,
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read())
+
+
+def test_uploads_of_text_html_and_pdf_through_the_same_readers(server, texts):
+    from test_readers import make_pdf
+
+    text, first = texts[4]
+    html = f"<!doctype html><html><body><nav>Home | News</nav><article><p>{text}</p></article></body></html>"
+    for name, data, kind in (
+        ("notes.txt", text.encode("cp1252"), "text/plain"),
+        ("page.html", html.encode(), "text/html"),
+        ("paper.pdf", make_pdf([text]), "application/pdf"),
+    ):
+        status, body = upload(server, name, data, kind, max_length="48")
+        assert (status, body["source"], body["summary"]) == (200, name, first), body
+    status, body = upload(server, "image.png", b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png")
+    assert status == 422 and "cannot summarize a image/png upload" in body["error"]
+    status, body = upload(server, "zeros.txt", bytes(10_000), "text/plain")
+    assert status == 422 and "binary" in body["error"]
 
 
 class _Page(BaseHTTPRequestHandler):

@@ -195,10 +195,6 @@ def test_an_empty_text_shows_the_servers_one_line_error(server, browser):
 
 
 def test_a_dropped_or_chosen_file_is_uploaded(server, browser, tmp_path):
-    from summarizer import readers
-
-    if not hasattr(readers, "document_from_bytes"):
-        pytest.skip("uploads wait on summarizer.readers.document_from_bytes")
     upload = tmp_path / "library.txt"
     upload.write_text(TEXT, encoding="utf-8")
     _open(browser, server)

@@ -287,16 +287,16 @@ def ct2_options(generation: "GenerationSettings") -> dict[str, Any]:
             "--repetition-penalty with --num-beams > 1 has no ctranslate2 equivalent (transformers scales "
             "log-probabilities in beam search, ctranslate2 logits); use --num-beams 1, or --backend torch"
         )
-    if beams and not g.early_stopping and g.length_penalty != 0:
+    if beams and g.early_stopping is not True and g.length_penalty != 0:
         raise BackendError(
-            f"--num-beams {g.num_beams} with early_stopping off has no ctranslate2 equivalent: its beam search "
+            f"--num-beams {g.num_beams} with early_stopping {'never' if g.early_stopping == 'never' else 'off'} has no ctranslate2 equivalent: its beam search "
             "stops once num_beams hypotheses are finished; add --early-stopping, or use --backend torch"
         )
     options: dict[str, Any] = dict(
         beam_size=g.num_beams,
         patience=1,
         num_hypotheses=1,
-        length_penalty=_UNIT_LENGTH_PENALTY if beams and g.length_penalty == 0 and g.early_stopping else g.length_penalty,
+        length_penalty=_UNIT_LENGTH_PENALTY if beams and g.length_penalty == 0 and g.early_stopping is True else g.length_penalty,
         max_decoding_length=g.max_length,
         min_decoding_length=g.min_length,
         no_repeat_ngram_size=g.no_repeat_ngram_size,

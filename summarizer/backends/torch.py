@@ -44,6 +44,7 @@ class TorchBackend:
                 raise BackendError(str(exc)) from None
         elif loaded.placement.device == "cpu":
             _eager_decoder(loaded.model)
+        _own_special_tokens_only(loaded.model)
         pad = loaded.tokenizer.pad_token_id
         return cls(
             model=loaded.model, device=loaded.placement.torch_device, pad_id=pad if pad is not None else 0,
@@ -69,14 +70,23 @@ class TorchBackend:
         return [row[1:] for row in output.tolist()]
 
     def _config(self, generation: "GenerationSettings") -> Any:
-        """Our settings plus the checkpoint's special tokens, and nothing else of its own
-        generation config: a `min_length` 56 there would otherwise still apply under ours."""
+        """Our settings (generate() takes the special tokens from the model's own config)."""
         from transformers import GenerationConfig
 
-        own = self.model.generation_config
-        special = {key: getattr(own, key, None) for key in SPECIAL_TOKENS}
-        kwargs = {key: value for key, value in generation.generate_kwargs().items() if value is not None}
-        return GenerationConfig(**{key: value for key, value in special.items() if value is not None}, **kwargs)
+        return GenerationConfig(**{key: value for key, value in generation.generate_kwargs().items() if value is not None})
+
+
+def _own_special_tokens_only(model: Any) -> None:
+    """Keep only the special tokens of the checkpoint's generation config on the model.
+
+    generate() fills every field the passed config leaves unset from `model.generation_config`:
+    a `min_length` 56 or LongT5's `encoder_no_repeat_ngram_size` there would still apply under
+    our settings, though `summarize settings` lists the latter as not applied."""
+    from transformers import GenerationConfig
+
+    own = model.generation_config
+    special = {key: value for key in SPECIAL_TOKENS if (value := getattr(own, key, None)) is not None}
+    model.generation_config = GenerationConfig(**special)
 
 
 def _eager_decoder(model: Any) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
 from ..errors import SummarizerError
-from ..readers import FetchSettings
+from ..readers import ReadLimits
 
 if TYPE_CHECKING:
     from ..readers import Document, Source
@@ -49,13 +49,14 @@ class Prepare:
     """Read one source, or decide it needs no work. Plain data, so cluster workers can run it.
 
     `done` maps a source's position to the input digest its finished summary was made from
-    (what --resume found valid in the manifest); `fetch` bounds URL downloads.
+    (what --resume found valid in the manifest); `limits` bound every input's size (and a
+    URL's download time).
     """
 
     done: Mapping[int, str] = field(default_factory=dict)
     model: str = ""
     device: str = ""
-    fetch: FetchSettings = FetchSettings()
+    limits: ReadLimits = ReadLimits()
 
     def __call__(self, position: int, source: "Source") -> "tuple[Document | None, Outcome | None]":
         """(document to summarize, None) or (None, the outcome without summarizing)."""
@@ -63,7 +64,7 @@ class Prepare:
         from ..readers import ReadError, read
 
         try:
-            document = read(source, fetch_settings=self.fetch)
+            document = read(source, limits=self.limits)
         except ReadError as exc:
             if exc.skippable:
                 return None, Outcome(position, None, notes=(f"{exc}, skipped",))

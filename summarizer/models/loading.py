@@ -76,7 +76,9 @@ class Checkpoint:
 
     @cached_property
     def defaults(self) -> ModelDefaults:
-        return model_defaults(self.config, self.generation, self.name)
+        """The checkpoint's own settings; a folder's real name (not `./` or a trailing slash)
+        is what picks among Pegasus's dataset-keyed ones."""
+        return model_defaults(self.config, self.generation, Path(self.source).name if self.is_dir else self.name)
 
     @property
     def special_tokens(self) -> dict[str, int]:
@@ -87,15 +89,14 @@ class Checkpoint:
 
     def window(self, tokenizer_limit: Any = None) -> int:
         """Input tokens per pass: the tokenizer's `model_max_length`, else the config's position
-        limit (T5's relative positions have none: 512, what T5 was trained on)."""
+        limit, and never more than that limit (BART has 1024 learned positions whatever its
+        tokenizer says); 512 for T5, whose relative positions have none (what T5 was trained on)."""
         limit = tokenizer_limit if tokenizer_limit is not None else self.tokenizer_config.get("model_max_length")
+        positions = next((value for key in self.family.position_keys
+                          if isinstance(value := self.config.get(key), int) and value > 0), None)
         if isinstance(limit, (int, float)) and 0 < limit < 1_000_000:
-            return int(limit)
-        for key in self.family.position_keys:
-            value = self.config.get(key)
-            if isinstance(value, int) and value > 0:
-                return value
-        return _FALLBACK_WINDOW
+            return min(int(limit), positions or int(limit))
+        return positions or _FALLBACK_WINDOW
 
     @property
     def longest_summary(self) -> int | None:

@@ -5,6 +5,11 @@ encoding at all) is. Detection uses charset-normalizer, which is unsure on short
 can read "café" in Latin-1 as UTF-16 or as Arabic cp1006): UTF-16/32 are only believed with a
 byte order mark, and windows-1252 wins when detection is unsure and it fits, because Western
 European text is by far the most common non-UTF-8 input.
+
+The encoding is chosen on the first block (`choose`), so a binary input is refused before the
+rest is read, then checked over the whole input block by block (`settle`): where a later block
+does not fit, the next rule is chosen on that block, as it would have been on the whole input.
+The text is then decoded incrementally (`TextStream`), never held whole.
 """
 
 from __future__ import annotations
@@ -12,8 +17,13 @@ from __future__ import annotations
 import codecs
 import re
 import string
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import BinaryData
+
+if TYPE_CHECKING:
+    from .body import Body
 
 _BOMS = (  # UTF-32 first: its little-endian mark begins with UTF-16's
     (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
@@ -27,41 +37,124 @@ _TIE = 0.01  # charset-normalizer scores are floats; closer than this is a tie
 _SURE = 0.2  # coherence (how well the text fits a language) from which its guess is trusted
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 _ASCII_LETTERS = string.ascii_letters.encode()
+BOM, DECLARED, UTF8, DETECTED = range(4)  # the rules, in the order they are tried
+_NUL = "binary file (contains NUL bytes)"
 
 
-def decode(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
-    """The text, and a one-line note when its encoding was not UTF-8 or was guessed.
+@dataclass(frozen=True)
+class Encoding:
+    """The codec a text is decoded with, the rule that chose it, and the note for stderr (None
+    when it is UTF-8 or what the sender declared)."""
 
-    `declared` is a charset the sender named (an HTTP Content-Type); it is used when the bytes
-    fit it, and detection takes over when they do not.
-    """
-    for bom, codec, label in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError:
+    codec: str
+    rule: int
+    note: str | None = None
+
+    @property
+    def errors(self) -> str:
+        """A guessed encoding replaces what does not fit; a named or verified one must fit."""
+        return "replace" if self.rule == DETECTED else "strict"
+
+
+def choose(sample: bytes, declared: str | None = None, after: int = -1) -> Encoding:
+    """The first rule that fits `sample` (the first block, or a later one where the rule chosen
+    before did not fit): a byte order mark, the declared charset (an HTTP Content-Type), UTF-8,
+    detection. Rules up to `after` are skipped: they failed on an earlier block."""
+    if after < BOM:
+        for bom, codec, label in _BOMS:
+            if sample.startswith(bom):
+                if _decodes(sample, codec) is not None:
+                    return Encoding(codec, BOM, None if label == "UTF-8" else f"decoded as {label} (byte order mark)")
                 break
-            return text, None if label == "UTF-8" else f"decoded as {label} (byte order mark)"
-    mismatch = ""
-    if declared:
-        try:
-            text = data.decode(declared)
-        except (LookupError, UnicodeDecodeError):
-            mismatch = f"; the declared charset {declared} does not fit"
-        else:
-            if "\x00" not in text:
-                return text, None
-    if b"\x00" in data:
-        raise BinaryData("binary file (contains NUL bytes)")
+    misfit = bool(declared) and after >= DECLARED
+    if declared and after < DECLARED:
+        text = _decodes(sample, declared)
+        if text is not None and "\x00" not in text:
+            return Encoding(declared, DECLARED)
+        misfit = text is None
+    mismatch = f"; the declared charset {declared} does not fit" if misfit else ""
+    if b"\x00" in sample:
+        raise BinaryData(_NUL)
+    if after < UTF8 and _decodes(sample, "utf-8") is not None:
+        return Encoding("utf-8", UTF8, f"decoded as UTF-8{mismatch}" if mismatch else None)
+    encoding = _detect(sample)
+    return Encoding(encoding, DETECTED, f"decoded as {_label(encoding)} (detected{mismatch})")
+
+
+def settle(body: "Body", encoding: Encoding, declared: str | None = None) -> tuple[Encoding, bool]:
+    """The encoding the whole body decodes with, and whether its text is blank (whitespace at
+    most). Raises BinaryData for NUL characters anywhere but in UTF-16/32 with a BOM."""
+    while True:
+        failed, blank = _check(body.chunks(), encoding)
+        if failed is None:
+            return encoding, blank
+        encoding = choose(failed, declared, after=encoding.rule)
+
+
+def _check(chunks: Iterable[bytes], encoding: Encoding) -> tuple[bytes | None, bool]:
+    """(the block that does not decode, or None; whether the text is blank)."""
+    decoder = codecs.getincrementaldecoder(encoding.codec)(errors=encoding.errors)
+    blank = True
+    last = b""
     try:
-        return data.decode("utf-8"), (f"decoded as UTF-8{mismatch}" if mismatch else None)
+        for chunk in chunks:
+            last = chunk
+            blank = _still_blank(decoder.decode(chunk), encoding, blank)
+        blank = _still_blank(decoder.decode(b"", final=True), encoding, blank)
     except UnicodeDecodeError:
-        pass
-    encoding = _detect(data)
-    return data.decode(encoding, errors="replace"), f"decoded as {_label(encoding)} (detected{mismatch})"
+        return last, blank
+    return None, blank
 
 
-def _detect(data: bytes) -> str:
+def _still_blank(text: str, encoding: Encoding, blank: bool) -> bool:
+    """Whether the text so far is still blank after `text`; NUL characters are refused."""
+    if encoding.rule != BOM and "\x00" in text:
+        raise BinaryData(_NUL)
+    return blank and (not text or text.isspace())
+
+
+class TextStream:
+    """A text decoded a block at a time as its bytes are read. Iterating gives str blocks and
+    starts from the beginning each time; `blank` says whether the text is whitespace at most
+    (known from `settle`, so nobody reads it only to find that out)."""
+
+    def __init__(self, body: "Body", encoding: Encoding, blank: bool):
+        self.body = body
+        self.encoding = encoding
+        self.blank = blank
+
+    def __iter__(self) -> Iterator[str]:
+        # "replace": the bytes were checked against this encoding; only a file changed since
+        # could hold something else, and that should not stop a run.
+        decoder = codecs.getincrementaldecoder(self.encoding.codec)(errors="replace")
+        for chunk in self.body.chunks():
+            if text := decoder.decode(chunk):
+                yield text
+        if text := decoder.decode(b"", final=True):
+            yield text
+
+
+def _decodes(sample: bytes, codec: str) -> str | None:
+    """`sample` decoded, a character cut off at its end allowed; None if it does not fit."""
+    try:
+        return codecs.getincrementaldecoder(codec)().decode(sample)
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def _samples(sample: bytes) -> list[bytes]:
+    """What detection looks at: the sample cut after its last byte that surely ends a character
+    (a newline, or an ASCII byte after another: never part of a longer character in UTF-8 or
+    the double-byte encodings), since a block may end inside one, which would rule out the right
+    encoding. With no such byte in its second half, the sample less 0 to 3 bytes."""
+    for end in range(len(sample), len(sample) // 2, -1):
+        byte = sample[end - 1]
+        if byte == 0x0A or (byte < 0x80 and end >= 2 and sample[end - 2] < 0x80):
+            return [sample[:end]]
+    return [sample[:len(sample) - cut] for cut in range(min(4, len(sample)))]
+
+
+def _detect(sample: bytes) -> str:
     """The Python codec name of the most plausible encoding.
 
     charset-normalizer decides, except where it is unsure: it recognized no language
@@ -70,10 +163,15 @@ def _detect(data: bytes) -> str:
     """
     from charset_normalizer import from_bytes
 
-    matches = from_bytes(data, cp_exclusion=_WIDE)
-    best = matches.best()
-    if best is None:
+    found = []
+    for data in _samples(sample):
+        matches = from_bytes(data, cp_exclusion=_WIDE)
+        if matches.best() is not None:
+            found.append((matches.best().chaos, -matches.best().coherence, len(found), matches, data))
+    if not found:
         raise BinaryData("binary file (no plausible text encoding)")
+    *_, matches, data = min(found)
+    best = matches.best()
     if best.coherence < _SURE and _looks_western(data):
         return "cp1252"
     for match in matches:

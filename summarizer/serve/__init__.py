@@ -8,6 +8,7 @@ web stack is the `serve` extra and is imported only by this package.
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -40,10 +41,15 @@ def serve(summarizer: "Summarizer", host: str, port: int, limits: "ServeLimits",
         if not _loopback(host):
             print(f"summarize: warning: listening on {host}: anyone who can reach this machine can use the "
                   "model, with no authentication (put it behind a proxy that authenticates)", file=sys.stderr)
+    # uvicorn raises the signal that stopped it again once it has shut down; a stop that
+    # finished every request is a clean exit here, so those land in a handler that does nothing.
+    stopped = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.run()
     finally:
         batcher.stop()
+        for sig, handler in stopped.items():
+            signal.signal(sig, handler)
     return 0
 
 

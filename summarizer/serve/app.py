@@ -124,7 +124,7 @@ def create_app(summarizer: "Summarizer", batcher: Batcher, limits: ServeLimits) 
     async def summarize(request: Request) -> JSONResponse:
         """A text (JSON), or a file (multipart `file`: txt, md, pdf, html), with optional
         settings; returns the record `summarize --format json` prints."""
-        body, document = await _parse(request, limits)
+        body, document = await _parse(request)
         return JSONResponse(await _summarize(state, body, document))
 
     @app.get("/v1/attention/{view}")
@@ -136,7 +136,7 @@ def create_app(summarizer: "Summarizer", batcher: Batcher, limits: ServeLimits) 
     return app
 
 
-async def _parse(request: Request, limits: ServeLimits) -> tuple[SummarizeRequest, Any]:
+async def _parse(request: Request) -> tuple[SummarizeRequest, Any]:
     """The typed request, and the uploaded document if a file came (multipart)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
@@ -145,7 +145,7 @@ async def _parse(request: Request, limits: ServeLimits) -> tuple[SummarizeReques
             upload = form.get("file")
             fields = {key: value for key, value in form.items() if key != "file"}
             body = SummarizeRequest.model_validate(_form_values(fields))
-            document = await _upload(upload, limits) if upload is not None and not isinstance(upload, str) else None
+            document = await _upload(upload) if upload is not None and not isinstance(upload, str) else None
             return body, document
         try:
             data = json.loads(await request.body() or b"null")
@@ -167,7 +167,8 @@ def _form_values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def _upload(upload: Any, limits: ServeLimits):
+async def _upload(upload: Any):
+    """The uploaded file as a Document (parsed off the event loop: a PDF takes a while)."""
     from ..readers import document_from_bytes
 
     name = upload.filename or "upload"
@@ -176,7 +177,7 @@ async def _upload(upload: Any, limits: ServeLimits):
     if kind not in _UPLOAD_TYPES:
         raise HTTPError(422, f"{name}: cannot summarize a {kind} upload; send text, Markdown, HTML or PDF")
     try:
-        return document_from_bytes(data, name, kind)
+        return await asyncio.to_thread(document_from_bytes, data, name, kind)
     except InputError as exc:
         raise HTTPError(422, f"{name}: {exc}") from None
 
@@ -195,8 +196,9 @@ async def _summarize(state: _State, body: SummarizeRequest, document: Any) -> di
     if document is None:
         if not body.text.strip():
             raise HTTPError(422, "text: empty input, nothing to summarize")
-        document = Item("text", body.text)
-    item = Item(document.source, document.text, settings)
+        item = Item("text", body.text, settings)
+    else:
+        item = Item(document.source, document.blocks(), settings)
     try:
         future = batcher.submit(item)
     except QueueFull as exc:
@@ -218,15 +220,17 @@ async def _fetched(url: str, state: _State) -> Any:
     if not state.limits.allow_urls:
         raise HTTPError(403, "URL inputs are off on this server: a server that fetches any URL it is given "
                              "can be made to reach internal hosts (start it with --allow-urls to allow them)")
-    from ..readers import FetchSettings, ReadError, discover, read
+    from ..readers import ReadError, ReadLimits, TooLarge, discover, read
 
     listing = discover([url])
     if listing.errors or not listing.sources or listing.sources[0].kind != "url":
         message = listing.errors[0].message if listing.errors else "not an http(s) URL"
         raise HTTPError(422, f"{url}: {message}")
-    fetch = FetchSettings(max_bytes=state.limits.max_body)
+    limits = ReadLimits(max_bytes=state.summarizer.settings.max_input_size)
     try:
-        return await asyncio.to_thread(read, listing.sources[0], fetch_settings=fetch)
+        return await asyncio.to_thread(read, listing.sources[0], limits=limits)
+    except TooLarge as exc:
+        raise HTTPError(413, f"{url}: {exc}") from None
     except ReadError as exc:
         raise HTTPError(422, f"{url}: {exc}") from None
 
