@@ -75,6 +75,7 @@ def timed_run(code: Path, args: list[str], out: Path, expected: int, env: dict[s
                     seen.setdefault(entry.name, now)
         if cap is not None and now > cap:
             process.kill()
+            process.wait()
             break
         time.sleep(0.05)
     total = time.perf_counter() - started

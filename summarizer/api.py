@@ -85,17 +85,17 @@ class Summarizer:
 
         self.layers = layers
         self._weights = weights
-        user = resolve(*layers).settings  # impossible settings fail before anything loads
-        if not user.abstractive:
-            self._model = shared or _Model(None, cached_tokenizer(user.model))
-            self.resolved = resolve(*layers)
+        user = resolve(*layers)  # impossible settings fail before anything loads
+        if not user.settings.abstractive:
+            self._model = shared or _Model(None, cached_tokenizer(user.settings.model))
+            self.resolved = user
             self.note = None
             self.pipeline = Pipeline(self.resolved.settings, self._model.loaded)
             return
-        if shared is None or shared.checkpoint is None or shared.checkpoint.name != user.model:
+        if shared is None or shared.checkpoint is None or shared.checkpoint.name != user.settings.model:
             from .models.loading import describe
 
-            shared = _Model(describe(user.model), None, progress_bars)
+            shared = _Model(describe(user.settings.model), None, progress_bars)
         self._model = shared
         resolved = resolve(*layers, inherited=shared.checkpoint.defaults.layers)
         auto = resolved.settings.backend == "auto"
@@ -109,7 +109,7 @@ class Summarizer:
                 raise
             settings, reason = replace(settings, backend="torch"), str(exc)
             loaded = self._loaded(settings, weights)
-            opened = self._backend(loaded, settings)
+            opened = self._backend(loaded, settings) if weights else None
         origin = resolved.origins["backend"]
         self.resolved = replace(resolved, settings=settings, origins={**resolved.origins, "backend": f"{origin}: auto" if auto else origin})
         self.note = f"running on torch: {reason}" if reason else None

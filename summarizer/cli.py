@@ -7,11 +7,14 @@ stderr, so `summarize a.txt > out.txt` and pipes stay clean.
 from __future__ import annotations
 
 import atexit
+import functools
+import inspect
 import os
 import sys
+import typing
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, List, Optional
+from typing import Annotated, Any, Callable, List, Optional
 
 import click
 import typer
@@ -71,7 +74,7 @@ app = typer.Typer(
     cls=DefaultToSummarize,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help="Summarize text files, folders or stdin with T5 models.",
+    help="Summarize text files, folders, URLs or stdin with encoder-decoder models (T5, BART, Pegasus, LED...).",
 )
 
 GENERATION = "Generation"
@@ -134,20 +137,51 @@ AllowPickle = Annotated[bool, typer.Option("--allow-pickle", help="Accept pickle
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or report table.", rich_help_panel=OUTPUT)]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the traceback of an unexpected error.", rich_help_panel=OUTPUT)]
 
-SETTING_FLAGS = (
-    "model", "max_length", "min_length", "num_beams", "temperature", "top_k", "top_p", "length_penalty",
-    "no_repeat_ngram_size", "repetition_penalty", "early_stopping", "seed", "prefix", "whole_sentences", "method", "sentences",
-    "strategy", "chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length", "backend", "quantize",
-    "batch_size", "batch_tokens", "threads", "device", "dtype", "attention", "allow_pickle", "max_input_size",
-)
+# Every settings option, by parameter name: (annotation, default). Defined once, given to each
+# command that takes settings (summarize, eval, settings, serve) by `with_settings`.
+SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "model": (Model, None), "config": (ConfigFile, None),
+    "max_length": (MaxLength, None), "min_length": (MinLength, None), "num_beams": (NumBeams, None),
+    "temperature": (Temperature, None), "top_k": (TopK, None), "top_p": (TopP, None),
+    "length_penalty": (LengthPenalty, None), "no_repeat_ngram_size": (NoRepeat, None),
+    "repetition_penalty": (RepetitionPenalty, None), "early_stopping": (EarlyStopping, None), "seed": (Seed, None),
+    "prefix": (Prefix, None), "whole_sentences": (WholeSentences, False),
+    "method": (Method, None), "sentences": (Sentences, None),
+    "strategy": (Strategy, None), "chunk_size": (ChunkSize, None), "chunk_overlap": (ChunkOverlap, None),
+    "chunk_max_length": (ChunkMaxLength, None), "chunk_min_length": (ChunkMinLength, None),
+    "backend": (Backend, None), "quantize": (Quantize, None), "batch_size": (BatchSize, None),
+    "batch_tokens": (BatchTokens, None), "threads": (Threads, None), "device": (Device, None), "dtype": (Dtype, None),
+    "attention": (Attention, None), "allow_pickle": (AllowPickle, False), "max_input_size": (MaxInputSize, None),
+}
+SETTING_FLAGS = tuple(name for name in SETTING_OPTIONS if name != "config")
+
+
+def with_settings(command: Callable[..., None]) -> Callable[..., None]:
+    """Add every settings option to `command`, which receives them as one dict, `flags`.
+
+    Typer reads a command's options from its signature, so without this each of the four
+    commands that take settings would list all thirty of them in its own."""
+    hints = typing.get_type_hints(command, include_extras=True)  # this module's annotations are strings
+    own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in inspect.signature(command).parameters.values()
+           if p.name != "flags"]
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+              for name, (annotation, default) in SETTING_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(**values: Any) -> None:
+        return command(flags={name: values.pop(name) for name in SETTING_OPTIONS}, **values)
+
+    wrapper.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared)
+    return wrapper
 
 
 ON_SWITCHES = ("whole_sentences", "allow_pickle")  # flags that can only turn a setting on
 
 
-def _settings_layers(config: Optional[Path], values: dict[str, Any]) -> tuple[Layer, ...]:
+def _settings_layers(values: dict[str, Any]) -> tuple[Layer, ...]:
     """The user's layers (TOML preset, then flags), checked now, before any model loads.
     A boolean flag left off is "not set", so a preset can still turn it on."""
+    config = values["config"]
     flags = {name: _value(values[name]) for name in SETTING_FLAGS}
     for name in ON_SWITCHES:
         flags[name] = flags[name] or None
@@ -159,24 +193,14 @@ def _settings_layers(config: Optional[Path], values: dict[str, Any]) -> tuple[La
     return layers
 
 
-@app.command("summarize", cls=_DefaultCommand, help="Summarize FILES, folders and URLs (or stdin) with a T5 model.", epilog=(
+@app.command("summarize", cls=_DefaultCommand, help="Summarize FILES, folders and URLs (or stdin) with a T5, BART, Pegasus, LED... model.", epilog=(
     "Other commands: `summarize settings`, `summarize eval PAIRS`, `summarize serve`, "
     "`summarize compare-attention` and `summarize attention-map FILE` (run them with --help)."
 ))
+@with_settings
 def summarize_command(
     paths: Optional[List[str]] = typer.Argument(None, help="Files, folders, http(s) URLs, or - for stdin. Default: stdin.", show_default=False),
-    model: Model = None, config: ConfigFile = None,
-    max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
-    temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
-    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None,
-    early_stopping: EarlyStopping = None, seed: Seed = None,
-    prefix: Prefix = None, whole_sentences: WholeSentences = False,
-    method: Method = None, sentences: Sentences = None,
-    strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
-    chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
-    backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
-    threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
-    allow_pickle: AllowPickle = False, max_input_size: MaxInputSize = None,
+    *, flags: dict[str, Any],
     output_format: Format = typer.Option(Format.text, "--format", "-f", help="Output format.", rich_help_panel=OUTPUT),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Write one summary file per input here, mirroring relative paths.", rich_help_panel=OUTPUT),
     glob: Optional[List[str]] = typer.Option(None, "--glob", "-g", help="File pattern for folders; repeatable. (default: *.txt *.md *.pdf *.html *.htm)", rich_help_panel=OUTPUT),
@@ -191,7 +215,7 @@ def summarize_command(
 ) -> None:
     from .run import Request, execute
 
-    layers = _settings_layers(config, locals())
+    layers = _settings_layers(flags)
     if not paths:
         if sys.stdin is None or sys.stdin.isatty():
             raise fail("no input: pass files, folders or URLs, or pipe text in (see --help)", EXIT_USAGE)
@@ -209,20 +233,10 @@ def summarize_command(
 
 
 @app.command("eval", help="Score summaries against references with ROUGE (and sweep settings).")
+@with_settings
 def eval_command(
     pairs: Path = typer.Argument(..., help="JSONL of {document, reference} lines, or a folder of NAME.txt + NAME.ref.txt."),
-    model: Model = None, config: ConfigFile = None,
-    max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
-    temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
-    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None,
-    early_stopping: EarlyStopping = None, seed: Seed = None,
-    prefix: Prefix = None, whole_sentences: WholeSentences = False,
-    method: Method = None, sentences: Sentences = None,
-    strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
-    chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
-    backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
-    threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
-    allow_pickle: AllowPickle = False, max_input_size: MaxInputSize = None,
+    *, flags: dict[str, Any],
     predictions: Optional[Path] = typer.Option(None, help="Score these summaries (one per line, <n> = newline) instead of generating.", rich_help_panel=EVAL),
     sweep: Optional[List[str]] = typer.Option(None, help="SETTING=V1,V2,... ; repeatable: the grid of all combinations.", rich_help_panel=EVAL),
     plot: Optional[Path] = typer.Option(None, help="Draw the sweep as a PNG (pip install 'summarizer\\[plot]').", rich_help_panel=EVAL),
@@ -233,7 +247,7 @@ def eval_command(
 ) -> None:
     from .evaluation.run import EvalRequest, execute_eval
 
-    layers = _settings_layers(config, locals())
+    layers = _settings_layers(flags)
     if predictions is not None and sweep:
         raise fail("--predictions scores existing summaries; it cannot be swept", EXIT_USAGE)
     if plot is not None and not sweep:
@@ -245,43 +259,23 @@ def eval_command(
 
 
 @app.command("settings", help="Show the settings a run would use, and where each value comes from (no weights load).")
+@with_settings
 def settings_command(
-    model: Model = None, config: ConfigFile = None,
-    max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
-    temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
-    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None,
-    early_stopping: EarlyStopping = None, seed: Seed = None,
-    prefix: Prefix = None, whole_sentences: WholeSentences = False,
-    method: Method = None, sentences: Sentences = None,
-    strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
-    chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
-    backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
-    threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
-    allow_pickle: AllowPickle = False, max_input_size: MaxInputSize = None,
+    *, flags: dict[str, Any],
     output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (a table) or json.", rich_help_panel=OUTPUT),
 ) -> None:
     from .run import execute_settings
 
-    raise typer.Exit(execute_settings(_settings_layers(config, locals()), output_format.value))
+    raise typer.Exit(execute_settings(_settings_layers(flags), output_format.value))
 
 
 SERVER = "Server"
 
 
 @app.command("serve", help="Serve the summarizer over HTTP: a JSON API, and a web page at /.")
+@with_settings
 def serve_command(
-    model: Model = None, config: ConfigFile = None,
-    max_length: MaxLength = None, min_length: MinLength = None, num_beams: NumBeams = None,
-    temperature: Temperature = None, top_k: TopK = None, top_p: TopP = None, length_penalty: LengthPenalty = None,
-    no_repeat_ngram_size: NoRepeat = None, repetition_penalty: RepetitionPenalty = None,
-    early_stopping: EarlyStopping = None, seed: Seed = None,
-    prefix: Prefix = None, whole_sentences: WholeSentences = False,
-    method: Method = None, sentences: Sentences = None,
-    strategy: Strategy = None, chunk_size: ChunkSize = None, chunk_overlap: ChunkOverlap = None,
-    chunk_max_length: ChunkMaxLength = None, chunk_min_length: ChunkMinLength = None,
-    backend: Backend = None, quantize: Quantize = None, batch_size: BatchSize = None, batch_tokens: BatchTokens = None,
-    threads: Threads = None, device: Device = None, dtype: Dtype = None, attention: Attention = None,
-    allow_pickle: AllowPickle = False, max_input_size: MaxInputSize = None,
+    *, flags: dict[str, Any],
     host: str = typer.Option("127.0.0.1", help="Address to listen on. Anything but loopback exposes the model to your network, unauthenticated.", rich_help_panel=SERVER),
     port: int = typer.Option(8000, min=0, max=65535, help="Port to listen on (0: any free one).", rich_help_panel=SERVER),
     allow_urls: bool = typer.Option(False, "--allow-urls", help="Let requests name URLs for the server to fetch (off: a server that fetches any URL is an SSRF hole).", rich_help_panel=SERVER),
@@ -292,7 +286,7 @@ def serve_command(
 ) -> None:
     from .run import execute_serve
 
-    layers = _settings_layers(config, locals())
+    layers = _settings_layers(flags)
     raise typer.Exit(execute_serve(layers, host, port, max_body_size, queue_size, timeout, allow_urls, quiet))
 
 

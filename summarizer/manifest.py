@@ -129,7 +129,8 @@ class Partials:
 
 
 class ChunkMemo:
-    """One document's finished chunk summaries by job key, read once, appended line by line."""
+    """One document's finished chunk summaries by job key, read once, appended line by line.
+    A chunk that repeats within the document is generated once."""
 
     def __init__(self, path: Path, partials: Partials):
         self.path = path
@@ -138,19 +139,20 @@ class ChunkMemo:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            return
+            data = b""
         for line in data[: data.rfind(b"\n") + 1].splitlines():  # a torn last line is a chunk to redo
             try:
                 row = json.loads(line)
                 self.known[str(row["key"])] = str(row["text"])
             except (ValueError, KeyError, TypeError):
                 continue
+        self.left = set(self.known)  # what an earlier run left, not yet reused
 
     def get(self, key: str) -> str | None:
-        text = self.known.get(key)
-        if text is not None:
+        if key in self.left:
+            self.left.discard(key)
             self.partials.reused += 1
-        return text
+        return self.known.get(key)
 
     def put(self, key: str, text: str) -> None:
         """Kept without fsync: a killed process's writes survive in the page cache, and a chunk

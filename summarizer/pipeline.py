@@ -155,7 +155,8 @@ class Pipeline:
         g, c = settings.generation, settings.chunking
         prefix_ids = tuple(tokenizer(g.prefix, add_special_tokens=False).input_ids) if g.prefix else ()
         window = c.size or self.model.window
-        content_size = window - len(prefix_ids) - 1  # room for the prefix and </s>
+        head, tail = self.model.input_ends
+        content_size = window - len(head) - len(prefix_ids) - len(tail)  # room for the prefix and special tokens
         if content_size < 8:
             raise SettingsError(f"the input window ({window} tokens) leaves no room for text after the prefix")
         if c.overlap >= content_size // 2:
@@ -314,7 +315,8 @@ class Pipeline:
             elif doc.outstanding == 0:  # its last job finished (or was remembered) before the feed ran dry
                 yield from self._advance(doc, open_docs, docs)
             return
-        row = (*doc.plan.prefix_ids, *ids, *self._eos())
+        head, tail = self.model.input_ends
+        row = (*head, *doc.plan.prefix_ids, *ids, *tail)
         generation = doc.plan.lengths(doc.final)
         part = doc.issued
         doc.issued += 1
@@ -332,9 +334,6 @@ class Pipeline:
     @staticmethod
     def _memo_key(row: tuple[int, ...], generation: GenerationSettings) -> str:
         return hashlib.sha256(repr((row, generation)).encode()).hexdigest()[:32]
-
-    def _eos(self) -> tuple[int, ...]:
-        return (self.eos_id,) if self.eos_id is not None else ()
 
     def _start_pass(self, doc: _Doc, step: Pass, open_docs: list[_Doc]) -> None:
         doc.final, doc.feed, doc.issued, doc.outstanding, doc.outputs = step.final, iter(step.inputs), 0, 0, {}

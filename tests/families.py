@@ -91,7 +91,7 @@ def build_bart(out_dir: Path, *, seed: int = 0, window: int = WINDOW, generation
 
     tokenizer = bpe_tokenizer(window=window)
     config = BartConfig(
-        vocab_size=len(tokenizer), max_position_embeddings=POSITIONS, **{**_SMALL_BART, **(shape or {})},
+        max_position_embeddings=POSITIONS, **{"vocab_size": len(tokenizer), **_SMALL_BART, **(shape or {})},
         pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2,
     )
     _seeded(seed)
@@ -110,7 +110,7 @@ def build_pegasus(out_dir: Path, *, seed: int = 0, window: int = WINDOW, generat
     vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<mask_1>", 0.0), ("<mask_2>", 0.0), ("<unk>", 0.0)] + unigram_vocab()
     tokenizer = PegasusTokenizer(vocab=vocab, offset=0, model_max_length=window)
     config = PegasusConfig(
-        vocab_size=len(tokenizer), max_position_embeddings=POSITIONS, **{**_SMALL_BART, **(shape or {})},
+        max_position_embeddings=POSITIONS, **{"vocab_size": len(tokenizer), **_SMALL_BART, **(shape or {})},
         pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, forced_eos_token_id=1,
         task_specific_params=tasks,
     )

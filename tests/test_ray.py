@@ -173,3 +173,15 @@ def test_cli_starts_its_own_ray_and_stops_it_quietly(folder, model, local_record
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert _records(done.stdout) == {name: local_records[name] for name in inputs}
+
+
+def test_another_family_on_ray_equals_local(ray_address, folder, bart_model_dir):
+    """A BART (and its defaults, its backend) runs the same on the Ray replicas as locally."""
+    inputs = [folder / f"doc0{i}.txt" for i in range(3)]
+    args = (*inputs, "--model", bart_model_dir, "--max-length", 8, "--min-length", 8, *FAST)
+    local = invoke(*args)
+    on_ray = invoke(*args, "--engine", "ray", "--ray-address", ray_address)
+    assert on_ray.exit_code == local.exit_code == 0, on_ray.stderr
+    records = _records(on_ray.stdout)
+    assert records == _records(local.stdout)
+    assert {(r["model_type"], r["backend"]) for r in records.values()} == {("bart", "ctranslate2")}

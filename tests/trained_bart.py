@@ -11,18 +11,11 @@ checkpoints do.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import random
-import shutil
-import tempfile
-from importlib import metadata
 from pathlib import Path
 
 from families import BART_LARGE_CNN, bpe_tokenizer
 from tiny_t5 import WINDOW
-from trained_t5 import _sample_texts, default_cache_root, is_held_out, training_sentences
+from trained_t5 import build_trained, cache_key, cached_build
 
 # Every knob of the build; any change gives a new cache key.
 RECIPE = {
@@ -46,19 +39,6 @@ RECIPE = {
 GENERATION = {**BART_LARGE_CNN, "forced_bos_token_id": 0}  # bart-large-cnn's generation_config.json
 
 
-def _batch(sentences: list[str], recipe: dict, rng: random.Random) -> tuple[list[str], list[str]]:
-    """Inputs of 1-3 sentences, targets their first sentence; held-out pairs never lead an input."""
-    mix = recipe["sentences_per_input"]
-    count = int(rng.choices(list(mix), weights=list(mix.values()))[0])
-    inputs, targets = [], []
-    while len(inputs) < recipe["batch"]:
-        picked = [rng.choice(sentences) for _ in range(count)]
-        if count == 1 or not is_held_out(picked[0], picked[1]):
-            inputs.append(" ".join(picked))
-            targets.append(picked[0])
-    return inputs, targets
-
-
 def _model(vocab_size: int, recipe: dict):
     from transformers import BartConfig, BartForConditionalGeneration
 
@@ -73,81 +53,18 @@ def _model(vocab_size: int, recipe: dict):
     return BartForConditionalGeneration(config)
 
 
-def _train(model, tokenizer, sentences: list[str], recipe: dict) -> None:
-    """AdamW, linear warmup then linear decay to zero, as trained_t5 does. The labels are
-    <s> A </s>: shifted right behind the </s> start token, they teach the forced <s>."""
-    import torch
-
-    rng = random.Random(recipe["seed"])
-    steps, warmup = recipe["steps"], recipe["warmup_steps"]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], betas=(0.9, 0.98), weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, (steps - step) / (steps - warmup))
-    )
-    model.train()
-    for _ in range(steps):
-        inputs, targets = _batch(sentences, recipe, rng)
-        batch = tokenizer(inputs, text_target=targets, padding=True, return_tensors="pt")
-        batch["labels"][batch["labels"] == tokenizer.pad_token_id] = -100
-        model(**batch).loss.backward()
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-    model.eval()
-
-
 def build_trained_bart(out_dir: Path, *, recipe: dict = RECIPE) -> Path:
-    """Train the tokenizer and the model per `recipe`; write both with save_pretrained."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(recipe["threads"])
-    try:
-        torch.manual_seed(recipe["seed"])
-        tokenizer = bpe_tokenizer(recipe["vocab_size"], WINDOW)
-        model = _model(len(tokenizer), recipe)
-        _train(model, tokenizer, training_sentences(tokenizer, recipe), recipe)
-    finally:
-        torch.set_num_threads(threads)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tokenizer.save_pretrained(out_dir)
-    model.generation_config.update(**GENERATION)
-    model.save_pretrained(out_dir)
-    return out_dir
-
-
-def cache_key(recipe: dict = RECIPE) -> str:
-    """Changes with anything that changes the built model: recipe, samples, builder code, and
-    the versions of the libraries that train it (read from metadata: no heavy import)."""
-    digest = hashlib.sha256(json.dumps({"recipe": recipe, "generation": GENERATION}, sort_keys=True).encode())
-    for text in _sample_texts():
-        digest.update(text.encode())
-    for name in ("trained_bart.py", "trained_t5.py", "families.py", "tiny_t5.py"):
-        digest.update(Path(__file__).with_name(name).read_bytes())
-    for package in ("torch", "transformers", "tokenizers"):
-        digest.update(f"{package} {metadata.version(package)}".encode())
-    return digest.hexdigest()[:16]
+    """Trained as trained_t5's model is, without a prefix. The labels are <s> A </s>: shifted
+    right behind the </s> start token, they teach the forced <s>."""
+    return build_trained(out_dir, recipe, lambda: bpe_tokenizer(recipe["vocab_size"], WINDOW), _model,
+                         prefix="", generation=GENERATION)
 
 
 def cached_trained_bart(cache_root: Path | None = None) -> Path:
-    """The trained BART's folder under `cache_root` (default: $SUMMARIZER_TEST_CACHE or
-    ~/.cache/summarizer-tests), built first when missing, in a temporary folder renamed into
-    place so a crashed or concurrent build never leaves a half-written model under the final name."""
-    root = Path(cache_root) if cache_root is not None else default_cache_root()
-    final = root / f"trained-bart-{cache_key()}"
-    if final.is_dir():
-        return final
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
-    try:
-        build_trained_bart(staging)
-        os.rename(staging, final)
-    except OSError:
-        if not final.is_dir():
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
+    """The trained BART's folder, built once per recipe (see trained_t5.cached_build)."""
+    key = cache_key({"recipe": RECIPE, "generation": GENERATION},
+                    ("trained_bart.py", "trained_t5.py", "families.py", "tiny_t5.py"))
+    return cached_build(f"trained-bart-{key}", build_trained_bart, cache_root)
 
 
 if __name__ == "__main__":

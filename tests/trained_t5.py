@@ -99,8 +99,8 @@ def held_out_pairs(sentences: list[str], count: int, seed: int = 0) -> list[tupl
     return random.Random(seed).sample(pairs, count)
 
 
-def _batch(sentences: list[str], recipe: dict, rng: random.Random) -> tuple[list[str], list[str]]:
-    """Inputs `summarize: ` + 1-3 sentences, targets their first sentence; held-out pairs never
+def _batch(sentences: list[str], recipe: dict, rng: random.Random, prefix: str = PREFIX) -> tuple[list[str], list[str]]:
+    """Inputs `prefix` + 1-3 sentences, targets their first sentence; held-out pairs never
     lead an input. One sentence count per batch keeps padding (and so time per step) low."""
     mix = recipe["sentences_per_input"]
     count = int(rng.choices(list(mix), weights=list(mix.values()))[0])
@@ -108,7 +108,7 @@ def _batch(sentences: list[str], recipe: dict, rng: random.Random) -> tuple[list
     while len(inputs) < recipe["batch"]:
         picked = [rng.choice(sentences) for _ in range(count)]
         if count == 1 or not is_held_out(picked[0], picked[1]):
-            inputs.append(PREFIX + " ".join(picked))
+            inputs.append(prefix + " ".join(picked))
             targets.append(picked[0])
     return inputs, targets
 
@@ -126,9 +126,9 @@ def _model(vocab_size: int, recipe: dict):
     return T5ForConditionalGeneration(config)
 
 
-def _train(model, tokenizer, sentences: list[str], recipe: dict) -> None:
+def train_copying(model, tokenizer, sentences: list[str], recipe: dict, prefix: str = PREFIX) -> None:
     """AdamW with linear warmup then linear decay to zero: a high peak rate learns the copy
-    fast, the decay makes the outputs peaked."""
+    fast, the decay makes the outputs peaked. Shared with trained_bart.py."""
     import torch
 
     rng = random.Random(recipe["seed"])
@@ -139,7 +139,7 @@ def _train(model, tokenizer, sentences: list[str], recipe: dict) -> None:
     )
     model.train()
     for _ in range(steps):
-        inputs, targets = _batch(sentences, recipe, rng)
+        inputs, targets = _batch(sentences, recipe, rng, prefix)
         batch = tokenizer(inputs, text_target=targets, padding=True, return_tensors="pt")
         batch["labels"][batch["labels"] == tokenizer.pad_token_id] = -100
         model(**batch).loss.backward()
@@ -149,33 +149,41 @@ def _train(model, tokenizer, sentences: list[str], recipe: dict) -> None:
     model.eval()
 
 
-def build_trained_t5(out_dir: Path, *, recipe: dict = RECIPE) -> Path:
-    """Train the tokenizer and the model per `recipe`; write both with save_pretrained."""
+def build_trained(out_dir: Path, recipe: dict, make_tokenizer, make_model, prefix: str = PREFIX,
+                  generation: dict | None = None) -> Path:
+    """Train `make_model(vocab, recipe)` to copy first sentences with `make_tokenizer()`'s
+    tokenizer; write both with save_pretrained (and `generation` into generation_config.json)."""
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(recipe["threads"])
     try:
         torch.manual_seed(recipe["seed"])
-        tokenizer = train_tokenizer(recipe["vocab_size"], WINDOW)
-        model = _model(len(tokenizer), recipe)
-        _train(model, tokenizer, training_sentences(tokenizer, recipe), recipe)
+        tokenizer = make_tokenizer()
+        model = make_model(len(tokenizer), recipe)
+        train_copying(model, tokenizer, training_sentences(tokenizer, recipe), recipe, prefix)
     finally:
         torch.set_num_threads(threads)
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(out_dir)
+    if generation:
+        model.generation_config.update(**generation)
     model.save_pretrained(out_dir)
     return out_dir
 
 
-def cache_key(recipe: dict = RECIPE) -> str:
+def build_trained_t5(out_dir: Path, *, recipe: dict = RECIPE) -> Path:
+    return build_trained(out_dir, recipe, lambda: train_tokenizer(recipe["vocab_size"], WINDOW), _model)
+
+
+def cache_key(recipe: dict = RECIPE, sources: tuple[str, ...] = ("trained_t5.py", "tiny_t5.py")) -> str:
     """Changes with anything that changes the built model: recipe, samples, builder code, and
     the versions of the libraries that train it (read from metadata: no heavy import)."""
     digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode())
     for text in _sample_texts():
         digest.update(text.encode())
-    for source in (Path(__file__), Path(__file__).with_name("tiny_t5.py")):
-        digest.update(source.read_bytes())
+    for name in sources:
+        digest.update(Path(__file__).with_name(name).read_bytes())
     for package in ("torch", "transformers", "sentencepiece", "tokenizers"):
         digest.update(f"{package} {metadata.version(package)}".encode())
     return digest.hexdigest()[:16]
@@ -185,21 +193,21 @@ def default_cache_root() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "summarizer-tests")
 
 
-def cached_trained_t5(cache_root: Path | None = None) -> Path:
-    """The trained model's folder under `cache_root` (default: $SUMMARIZER_TEST_CACHE or
-    ~/.cache/summarizer-tests), built first when missing.
+def cached_build(name: str, build, cache_root: Path | None = None) -> Path:
+    """`cache_root/name` (default root: $SUMMARIZER_TEST_CACHE or ~/.cache/summarizer-tests),
+    made by `build(folder)` first when missing.
 
     The build goes to a temporary folder renamed into place, so a crashed or concurrent build
     never leaves a half-written model under the final name.
     """
     root = Path(cache_root) if cache_root is not None else default_cache_root()
-    final = root / f"trained-t5-{cache_key()}"
+    final = root / name
     if final.is_dir():
         return final
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
     try:
-        build_trained_t5(staging)
+        build(staging)
         os.rename(staging, final)
     except OSError:
         if not final.is_dir():
@@ -207,6 +215,11 @@ def cached_trained_t5(cache_root: Path | None = None) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+def cached_trained_t5(cache_root: Path | None = None) -> Path:
+    """The trained T5's folder, built once per recipe (see `cached_build`)."""
+    return cached_build(f"trained-t5-{cache_key()}", build_trained_t5, cache_root)
 
 
 if __name__ == "__main__":

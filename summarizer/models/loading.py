@@ -153,6 +153,19 @@ class LoadedModel:
     def window(self) -> int:
         return self.checkpoint.window(getattr(self.tokenizer, "model_max_length", None))
 
+    @cached_property
+    def input_ends(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The special tokens the tokenizer puts around an input, (before, after): T5's and
+        Pegasus's `</s>` after, BART's and LED's `<s>` before and `</s>` after, mBART's `</s>`
+        and language code after. Read off the tokenizer, as the model was trained with them."""
+        plain = list(self.tokenizer("summary of a text", add_special_tokens=False).input_ids)
+        full = list(self.tokenizer("summary of a text").input_ids)
+        for start in range(len(full) - len(plain) + 1):
+            if full[start:start + len(plain)] == plain:
+                return tuple(full[:start]), tuple(full[start + len(plain):])
+        eos = self.tokenizer.eos_token_id
+        return (), (eos,) if eos is not None else ()
+
     @property
     def revision(self) -> str:
         return self.checkpoint.revision
