@@ -105,6 +105,5 @@ def main() -> None:
     print(f"chunk summaries reused: {reused}; summary identical to the cold run's: {'yes' if same else 'no'}")
 
 
-
 if __name__ == "__main__":
     main()

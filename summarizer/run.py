@@ -312,6 +312,9 @@ def _execute(request: Request) -> int:
             error("nothing to summarize")
         return EXIT_FAILED
 
+    alone = _read_alone(request, listing.sources, limits)
+    if alone is not None and alone[1] is not None:
+        return _refused_alone(request, listing.sources[0], alone[1])
     summarizer = open_summarizer(request.layers, request.quiet, weights=request.engine == "local")
     if isinstance(summarizer, int):
         return summarizer
@@ -324,7 +327,7 @@ def _execute(request: Request) -> int:
     from .engines import Prepare
 
     partials = Partials(request.output_dir, settings, request.resume) if manifest is not None else None
-    prepare = Prepare(done, summarizer.name, summarizer.device, limits)
+    prepare = Prepare(done, summarizer.name, summarizer.device, limits, {0: alone[0]} if alone else {})
     several = len(listing.sources) > 1
     started = time.perf_counter()
     finished: dict[int, Summary] = {}
@@ -385,6 +388,34 @@ def _execute(request: Request) -> int:
         names = ", ".join(unfinished[:10]) + (f" and {len(unfinished) - 10} more" if len(unfinished) > 10 else "")
         error(f"{len(unfinished)} of {len(listing.sources) + len(listing.errors)} inputs failed: {names}")
     return EXIT_OK if not unfinished else EXIT_FAILED
+
+
+def _read_alone(request: Request, sources: list[Source], limits: ReadLimits):
+    """A run of one input reads it before the model loads, so `summarize /dev/zero`, a binary or
+    an oversized file is refused at once rather than after the seconds a model takes to load;
+    the model could not have started any sooner. (With several inputs the model loads first,
+    and each input is read as the model asks for it.) Prepare's (document, outcome), or None."""
+    if request.engine != "local" or len(sources) != 1:
+        return None
+    from .config import resolve
+    from .engines import Prepare
+
+    settings = resolve(*request.layers).settings  # the size limit is the user's to set, never the model's
+    name = settings.model if settings.abstractive else settings.method
+    return Prepare({}, name, settings.device, replace(limits, max_bytes=settings.max_input_size))(0, sources[0])
+
+
+def _refused_alone(request: Request, source: Source, outcome) -> int:
+    """The only input could not be read (or was skipped): said as a run would say it, no model
+    loaded."""
+    for note in outcome.notes:
+        _say(f"note: {source.name}: {note}")
+    if outcome.record is None:
+        return EXIT_OK
+    error(f"{outcome.record.source}: {outcome.record.error}")
+    if request.fmt in ("json", "jsonl") and request.output_dir is None:
+        sys.stdout.write(render(outcome.record, request.fmt, parts=request.parts))
+    return EXIT_FAILED
 
 
 def _read_limits() -> ReadLimits | None:

@@ -15,6 +15,21 @@ from summarizer.cli import app
 runner = CliRunner()
 
 
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread while a module's tests run: on models this small a second thread only
+    spins, and on a busy 2-core machine it spins against the other process (one greedy batch
+    took 11 s on two threads, 0.04 s on one)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def invoke(*args: Any, input: str | bytes | None = None):
     """Run `summarize ARGS`; result.stdout and result.stderr are kept apart."""
     return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)

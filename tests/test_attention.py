@@ -21,6 +21,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
 from transformers.models.t5.modeling_t5 import T5Attention
 
+from helpers import one_torch_thread
 from tiny_t5 import T5_SMALL_SHAPE
 
 from summarizer.attention import (
@@ -68,13 +69,9 @@ def library_attention(model: nn.Module, attn: str):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """These models are too small to gain from threads, and on a busy 2-core machine torch's
-    OpenMP threads spin against the other process: one thread keeps the file at ~10 s."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_torch_thread():
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pytest
 
 ctranslate2 = pytest.importorskip("ctranslate2")
 
+from helpers import one_torch_thread  # noqa: E402
 from summarizer.backends import BackendError, open_backend  # noqa: E402
 from summarizer.backends import ctranslate2 as ct2_backend  # noqa: E402
 from summarizer.backends.ctranslate2 import CTranslate2Backend, cache_key, compute_type, ct2_options  # noqa: E402
@@ -35,19 +36,11 @@ PAIRS = 16  # training pairs; the parity checks decode these same inputs
 
 @pytest.fixture(scope="module", autouse=True)
 def _module_setup(tmp_path_factory):
-    """Conversions land in a temp cache, never in the user's ~/.cache; torch runs on one thread.
-
-    These models are tiny: on a busy 2-core machine torch's second thread only spins (one greedy
-    batch took 11 s on two threads, 0.04 s on one).
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as patch:
+    """Conversions land in this module's own cache, so each test here sees only its own
+    conversions; torch runs on one thread."""
+    with one_torch_thread(), pytest.MonkeyPatch.context() as patch:
         patch.setenv("SUMMARIZER_CACHE", str(tmp_path_factory.mktemp("summarizer-cache")))
         yield
-    torch.set_num_threads(threads)
 
 
 def _short_sentences() -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 ctranslate2 = pytest.importorskip("ctranslate2")
 
 from families import BUILDERS, build_led, build_long_t5, edit_config  # noqa: E402
-from helpers import invoke  # noqa: E402
+from helpers import invoke, one_torch_thread  # noqa: E402
 from summarizer.backends import BackendError  # noqa: E402
 from summarizer.backends.ctranslate2 import CTranslate2Backend  # noqa: E402
 from summarizer.backends.torch import TorchBackend  # noqa: E402
@@ -28,17 +28,9 @@ PAIRS = 12
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _module_setup(tmp_path_factory):
-    """Conversions land in a temp cache, never in the user's; torch runs on one thread (on a
-    busy 2-core machine a second thread only spins on models this small)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SUMMARIZER_CACHE", str(tmp_path_factory.mktemp("summarizer-cache")))
+def _one_torch_thread():
+    with one_torch_thread():
         yield
-    torch.set_num_threads(threads)
 
 
 def _open_ct2(model_dir: Path, **generation) -> CTranslate2Backend:

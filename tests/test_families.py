@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from families import PEGASUS_TASKS, edit_config
-from helpers import invoke
+from helpers import invoke, one_torch_thread
 from summarizer.config import GenerationSettings, build_settings
 from summarizer.models.defaults import CONFIG, GENERATION_CONFIG, TASK_PARAMS, model_defaults, task_params
 
@@ -48,13 +48,8 @@ TORCH_REASONS = {
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_torch_thread():
-    """The machine is shared: on models this small a second torch thread only spins."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 def _dir(request, family: str) -> Path:

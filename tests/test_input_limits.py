@@ -62,6 +62,15 @@ def test_endless_devices_are_refused_as_binary_on_their_first_block(model):
                                for device in ("/dev/zero", "/dev/urandom")]
 
 
+def test_a_lone_input_is_refused_before_any_model_loads(tmp_path):
+    """With one input, it is read first: `summarize /dev/zero` says why at once, instead of
+    after the seconds a model takes to load (here there is no model at all to load)."""
+    code, out, err = finish(start("/dev/zero", "--model", tmp_path / "no-such-model", "-f", "json", "--quiet"))
+    assert code == 1
+    assert errors(err) == ["summarize: error: /dev/zero: binary file (contains NUL bytes)"]
+    assert json.loads(out)["error"] == "binary file (contains NUL bytes)"
+
+
 def test_a_sparse_multi_gigabyte_file_in_a_folder_is_skipped_as_binary(model, tmp_path):
     (tmp_path / "good.txt").write_text(PARAGRAPH, encoding="utf-8")
     with open(tmp_path / "zeros.txt", "wb") as sparse:

@@ -50,13 +50,15 @@ class Prepare:
 
     `done` maps a source's position to the input digest its finished summary was made from
     (what --resume found valid in the manifest); `limits` bound every input's size (and a
-    URL's download time).
+    URL's download time); `ready` holds documents read already (a run's only input is read
+    before the model loads).
     """
 
     done: Mapping[int, str] = field(default_factory=dict)
     model: str = ""
     device: str = ""
     limits: ReadLimits = ReadLimits()
+    ready: "Mapping[int, Document]" = field(default_factory=dict)
 
     def __call__(self, position: int, source: "Source") -> "tuple[Document | None, Outcome | None]":
         """(document to summarize, None) or (None, the outcome without summarizing)."""
@@ -64,7 +66,7 @@ class Prepare:
         from ..readers import ReadError, read
 
         try:
-            document = read(source, limits=self.limits)
+            document = self.ready.get(position) or read(source, limits=self.limits)
         except ReadError as exc:
             if exc.skippable:
                 return None, Outcome(position, None, notes=(f"{exc}, skipped",))
