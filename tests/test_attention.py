@@ -69,7 +69,8 @@ def library_attention(model: nn.Module, attn: str):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
+def one_thread():
+    """Autouse here, and in the attention modules that import it."""
     with one_torch_thread():
         yield
 
