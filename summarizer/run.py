@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from .config import Layer, RunSettings
+from .config import Layer, RunSettings, resolve as resolve_settings
 from .errors import SummarizerError
 from .manifest import Entry, Manifest, Partials
 from .outputs import output_path, remove_stale_temps, write_atomic
@@ -303,6 +303,8 @@ def _execute(request: Request) -> int:
     limits = _read_limits()
     if limits is None:
         return EXIT_USAGE
+    user = resolve_settings(*request.layers).settings  # the size limit is the user's to set, never the model's
+    limits = replace(limits, max_bytes=user.max_input_size)
     plan = _plan_outputs(request, listing.sources)
     if plan is None:
         return EXIT_USAGE
@@ -312,13 +314,12 @@ def _execute(request: Request) -> int:
             error("nothing to summarize")
         return EXIT_FAILED
 
-    alone = _read_alone(request, listing.sources, limits)
+    alone = _read_alone(request, listing.sources, limits, user)
     if alone is not None and alone[1] is not None:
         return _refused_alone(request, listing.sources[0], alone[1])
     summarizer = open_summarizer(request.layers, request.quiet, weights=request.engine == "local")
     if isinstance(summarizer, int):
         return summarizer
-    limits = replace(limits, max_bytes=summarizer.settings.max_input_size)
     rendering = {"format": _file_format(request.fmt), "parts": request.parts}
     settings = settings_fingerprint(summarizer, rendering) if manifest is not None else ""
     done = {}
@@ -390,19 +391,16 @@ def _execute(request: Request) -> int:
     return EXIT_OK if not unfinished else EXIT_FAILED
 
 
-def _read_alone(request: Request, sources: list[Source], limits: ReadLimits):
+def _read_alone(request: Request, sources: list[Source], limits: ReadLimits, user: RunSettings):
     """A run of one input reads it before the model loads, so `summarize /dev/zero`, a binary or
     an oversized file is refused at once rather than after the seconds a model takes to load;
     the model could not have started any sooner. (With several inputs the model loads first,
     and each input is read as the model asks for it.) Prepare's (document, outcome), or None."""
     if request.engine != "local" or len(sources) != 1:
         return None
-    from .config import resolve
     from .engines import Prepare
 
-    settings = resolve(*request.layers).settings  # the size limit is the user's to set, never the model's
-    name = settings.model if settings.abstractive else settings.method
-    return Prepare({}, name, settings.device, replace(limits, max_bytes=settings.max_input_size))(0, sources[0])
+    return Prepare({}, user.model if user.abstractive else user.method, user.device, limits)(0, sources[0])
 
 
 def _refused_alone(request: Request, source: Source, outcome) -> int:
@@ -419,7 +417,7 @@ def _refused_alone(request: Request, source: Source, outcome) -> int:
 
 
 def _read_limits() -> ReadLimits | None:
-    """How inputs are read (the size limit comes with the settings, later).
+    """How inputs are read (the size limit is added from the settings).
     SUMMARIZER_URL_TIMEOUT (seconds) bounds each download; it is an environment variable, not a
     flag, as only tests and unusual networks need to change it."""
     value = os.environ.get(URL_TIMEOUT_VARIABLE, "").strip()
