@@ -22,6 +22,12 @@ _SPACE = re.compile(r"\s+")
 Text = Union[str, Iterable[str]]  # the whole text, or its blocks in order
 
 
+def whole(text: Text) -> str:
+    """The text as one str, for what ranks or parses all of it at once (TextRank, the
+    extractive methods); bounded by --max-input-size."""
+    return text if isinstance(text, str) else "".join(text)
+
+
 class Chunker:
     """Tokenizes with the model's tokenizer and cuts into chunks of `content_size` ids."""
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
-from .chunker import Chunker
+from .chunker import Chunker, whole
 from .config import GenerationSettings, RunSettings
 from .errors import SettingsError, first_line
 from .report import Summary
@@ -192,7 +192,7 @@ class Pipeline:
 
         started = time.perf_counter()
         pick = lead if self.settings.method == "lead" else textrank
-        text = _whole_text(item)
+        text = whole(_text_of(item))  # the extractive methods rank all sentences at once
         summary = " ".join(pick(text, self.settings.sentences))
         count_ = self._counter()
         return Summary(
@@ -423,12 +423,6 @@ def _text_of(item: Any) -> Any:
     text when held, else a stream of blocks decoded as read), else its text."""
     blocks = getattr(item, "blocks", None)
     return blocks() if callable(blocks) else item.text
-
-
-def _whole_text(item: Any) -> str:
-    """The text as one str, for the extractive methods (they rank all sentences at once)."""
-    text = _text_of(item)
-    return text if isinstance(text, str) else "".join(text)
 
 
 def failed_record(failure: Failure, model: str, device: str, model_type: str | None = None, backend: str | None = None) -> Summary:

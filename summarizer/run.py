@@ -348,18 +348,12 @@ def _execute(request: Request) -> int:
         memo_for = (lambda position: partials.memo(targets[position])) if partials is not None else None
         for outcome in _outcomes(request, listing.sources, prepare, summarizer, on_chunks, on_documents, memo_for):
             handled += 1
-            source = listing.sources[outcome.position].name
-            for note in outcome.notes:
-                _say(f"note: {source}: {note}")
+            _announce(outcome, listing.sources[outcome.position])
             resumed += outcome.resumed
             result = outcome.record
             if result is None:
                 continue
             finished[outcome.position] = result
-            if result.error is not None:
-                error(f"{result.source}: {result.error}")
-            elif result.warning:
-                _say(f"warning: {result.source}: {result.warning}")
             try:
                 _emit(result, targets.get(outcome.position), request, several, manifest, outcome.digest, settings)
             except CannotWrite as exc:
@@ -403,14 +397,23 @@ def _read_alone(request: Request, sources: list[Source], limits: ReadLimits, use
     return Prepare({}, user.model if user.abstractive else user.method, user.device, limits)(0, sources[0])
 
 
+def _announce(outcome, source: Source) -> None:
+    """What an input's outcome says on stderr: its notes, then its error or warning."""
+    for note in outcome.notes:
+        _say(f"note: {source.name}: {note}")
+    result = outcome.record
+    if result is not None and result.error is not None:
+        error(f"{result.source}: {result.error}")
+    elif result is not None and result.warning:
+        _say(f"warning: {result.source}: {result.warning}")
+
+
 def _refused_alone(request: Request, source: Source, outcome) -> int:
     """The only input could not be read (or was skipped): said as a run would say it, no model
     loaded."""
-    for note in outcome.notes:
-        _say(f"note: {source.name}: {note}")
+    _announce(outcome, source)
     if outcome.record is None:
         return EXIT_OK
-    error(f"{outcome.record.source}: {outcome.record.error}")
     if request.fmt in ("json", "jsonl") and request.output_dir is None:
         sys.stdout.write(render(outcome.record, request.fmt, parts=request.parts))
     return EXIT_FAILED

@@ -122,10 +122,11 @@ def truncate(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
 
 
 def extract_then_abstract(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
+    from .chunker import whole
     from .methods.extractive import select_within_budget, textrank_scores
     from .sentences import split_sentences
 
-    text = text if isinstance(text, str) else "".join(text)  # TextRank ranks all sentences at once
+    text = whole(text)  # TextRank ranks all sentences at once
     trace.input_tokens = chunker.count(text)
     head, _ = _first_two(chunker.chunks(text))
     if len(head) < 2:
