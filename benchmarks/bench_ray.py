@@ -93,7 +93,7 @@ def _documents(folder: Path, count: int) -> Path:
 def _local(sources, layers):
     """The local engine, as `summarize --engine local` runs it."""
     from summarizer.engines.local import run_local
-    from summarizer.run import open_summarizer
+    from summarizer.commands.common import open_summarizer
 
     summarizer = open_summarizer(layers)
     return run_local(sources, Prepare(), summarizer)

@@ -27,7 +27,7 @@ from .device import DEVICE_CHOICES, DTYPE_CHOICES
 from .engines import ENGINE_CHOICES
 from .errors import SettingsError
 from .methods import METHOD_CHOICES
-from .run import EXIT_USAGE, error
+from .commands.common import EXIT_USAGE, error
 from .strategies import STRATEGY_CHOICES
 
 
@@ -213,7 +213,7 @@ def summarize_command(
     quiet: Quiet = False, debug: Debug = False,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
-    from .run import Request, execute
+    from .commands.summarize import Request, execute
 
     layers = _settings_layers(flags)
     if not paths:
@@ -264,7 +264,7 @@ def settings_command(
     *, flags: dict[str, Any],
     output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (a table) or json.", rich_help_panel=OUTPUT),
 ) -> None:
-    from .run import execute_settings
+    from .commands.settings import execute_settings
 
     raise typer.Exit(execute_settings(_settings_layers(flags), output_format.value))
 
@@ -284,7 +284,7 @@ def serve_command(
     timeout: float = typer.Option(300.0, min=1, help="Seconds a request may wait for its summary (504 past it).", rich_help_panel=SERVER),
     quiet: Quiet = False,
 ) -> None:
-    from .run import execute_serve
+    from .commands.serve import execute_serve
 
     layers = _settings_layers(flags)
     raise typer.Exit(execute_serve(layers, host, port, max_body_size, queue_size, timeout, allow_urls, quiet))
@@ -301,7 +301,7 @@ def compare_attention_command(
     dtype: DtypeChoice = typer.Option(DtypeChoice.auto, help="Precision."),
     output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (a table) or json."),
 ) -> None:
-    from .run import CompareRequest, execute_compare
+    from .commands.attention import CompareRequest, execute_compare
 
     raise typer.Exit(execute_compare(CompareRequest(
         model=model, device=device.value, dtype=dtype.value, tokens=tokens, batch=batch,
@@ -320,7 +320,7 @@ def attention_map_command(
     device: DeviceChoice = typer.Option(DeviceChoice.auto, help="Where to run."),
     dtype: DtypeChoice = typer.Option(DtypeChoice.auto, help="Precision."),
 ) -> None:
-    from .run import MapRequest, execute_attention_map
+    from .commands.attention import MapRequest, execute_attention_map
 
     raise typer.Exit(execute_attention_map(MapRequest(
         path=path, model=model, layer=layer, head=head, out=out, max_length=max_length,

@@ -325,12 +325,12 @@ def test_an_output_that_cannot_be_written_stops_with_one_line(model, tmp_path):
 
 
 def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(model, tmp_path, monkeypatch):
-    import summarizer.run
+    import summarizer.commands.summarize
 
     def broken_render(*args, **kwargs):
         raise RuntimeError("render exploded\nsecond line")
 
-    monkeypatch.setattr(summarizer.run, "render", broken_render)
+    monkeypatch.setattr(summarizer.commands.summarize, "render", broken_render)
     docs = tmp_path / "docs"
     write_docs(docs, 1)
     result = invoke(docs, "--model", model, *FAST)

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 from ..config import Layer, build_settings
 from ..errors import SettingsError, SummarizerError
 from ..pipeline import Item
-from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, unexpected
+from ..commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, unexpected
 
 _SPEED_ONLY = ("batch_size", "batch_tokens", "threads", "attention", "device", "allow_pickle")
 

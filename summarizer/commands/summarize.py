@@ -6,27 +6,25 @@ and the manifest, drawing progress and the report on stderr, signals, and exit c
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
 import time
-import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from .config import Layer, RunSettings, resolve as resolve_settings
-from .errors import SummarizerError
-from .manifest import Entry, Manifest, Partials
-from .outputs import output_path, remove_stale_temps, write_atomic
-from .readers import DEFAULT_GLOBS, ReadError, ReadLimits, Source, discover, read
-from .report import Summary, render, render_json_list, report_table
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED = 141, 130, 143
-URL_TIMEOUT_VARIABLE = "SUMMARIZER_URL_TIMEOUT"
+from ..config import RunSettings, resolve as resolve_settings
+from ..errors import SummarizerError
+from ..manifest import Entry, Manifest, Partials
+from ..outputs import output_path, remove_stale_temps, write_atomic
+from ..readers import DEFAULT_GLOBS, ReadLimits, Source, discover
+from ..report import Summary, render, render_json_list, report_table
+from .common import (
+    EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PIPE, EXIT_TERMINATED, EXIT_USAGE, error, open_summarizer, read_limits,
+    say, unexpected,
+)
 
 
 @dataclass(frozen=True)
@@ -54,24 +52,6 @@ class Terminated(BaseException):
 class CannotWrite(Exception):
     """An output or the manifest could not be written (read-only folder, disk full): the run
     stops, since every later summary would fail the same way."""
-
-
-def _say(message: str) -> None:
-    print(f"summarize: {message}", file=sys.stderr, flush=True)
-
-
-def error(message: str) -> None:
-    _say(f"error: {message}")
-
-
-def unexpected(exc: BaseException, debug: bool) -> int:
-    """An error nobody planned for: the traceback with --debug, else one line."""
-    if debug:
-        traceback.print_exception(exc)
-    else:
-        first = (str(exc).strip().splitlines() or [""])[0]
-        error(f"unexpected {type(exc).__name__}{': ' + first if first else ''} (rerun with --debug for the traceback)")
-    return EXIT_FAILED
 
 
 # -- outputs ------------------------------------------------------------------------------------
@@ -110,7 +90,7 @@ def _plan_outputs(request: Request, sources: list[Source]) -> Plan | None:
         return None
     stale = remove_stale_temps(targets.values())
     if stale:
-        _say(f"note: removed {len(stale)} temp file(s) left by a run that was killed")
+        say(f"note: removed {len(stale)} temp file(s) left by a run that was killed")
     return Plan(targets, manifest, written)
 
 
@@ -204,33 +184,6 @@ def _progress(enabled: bool, documents: int) -> Iterator[Any]:
 # -- the model ----------------------------------------------------------------------------------
 
 
-def open_summarizer(layers: tuple[Layer | Mapping[str, Any], ...], quiet: bool = True, weights: bool = True):
-    """The API's Summarizer for these layers, or the exit code after saying in one line why
-    there is none. `weights=False` only describes the model (a driver whose workers run it)."""
-    from .api import Summarizer
-
-    try:
-        summarizer = Summarizer.from_layers(layers, weights=weights, progress_bars=not quiet and sys.stderr.isatty())
-    except SummarizerError as exc:
-        error(str(exc))
-        return exc.exit_code
-    if summarizer.note and not quiet:
-        _say(f"note: {summarizer.note}")
-    return summarizer
-
-
-def _load_weights(model: str, device: str, dtype: str):
-    """The torch model for the attention commands, or the exit code after saying why not."""
-    from .device import resolve
-    from .models.loading import load_model
-
-    try:
-        return load_model(model, resolve(device, dtype), progress_bars=sys.stderr.isatty())
-    except SummarizerError as exc:
-        error(str(exc))
-        return exc.exit_code
-
-
 def settings_fingerprint(summarizer, rendering: Mapping[str, Any] | None = None) -> str:
     """Everything that changes what a summary says: the model (and its revision), backend,
     precision, method, strategy, every generation and chunking setting, and `rendering`: how
@@ -238,7 +191,7 @@ def settings_fingerprint(summarizer, rendering: Mapping[str, Any] | None = None)
     sizes, threads or the attention implementation, which change only speed."""
     from dataclasses import asdict
 
-    from .manifest import fingerprint
+    from ..manifest import fingerprint
 
     settings: RunSettings = summarizer.settings
     described = asdict(settings)
@@ -297,10 +250,10 @@ def _stopped(how: str, request: Request) -> None:
 def _execute(request: Request) -> int:
     listing = discover(request.paths, request.globs or DEFAULT_GLOBS, exclude=request.output_dir)
     for problem in listing.skipped:
-        _say(f"note: {problem.source}: {problem.message}")
+        say(f"note: {problem.source}: {problem.message}")
     for problem in listing.errors:
         error(f"{problem.source}: {problem.message}")
-    limits = _read_limits()
+    limits = read_limits()
     if limits is None:
         return EXIT_USAGE
     user = resolve_settings(*request.layers).settings  # the size limit is the user's to set, never the model's
@@ -325,7 +278,7 @@ def _execute(request: Request) -> int:
     done = {}
     if request.resume:
         done = {position: entry.input for position, entry in plan.written.items() if entry.settings == settings}
-    from .engines import Prepare
+    from ..engines import Prepare
 
     partials = Partials(request.output_dir, settings, request.resume) if manifest is not None else None
     prepare = Prepare(done, summarizer.name, summarizer.device, limits, {0: alone[0]} if alone else {})
@@ -368,9 +321,9 @@ def _execute(request: Request) -> int:
     if request.fmt == "json" and not targets and ordered:
         sys.stdout.write(render(ordered[0], "json", parts=request.parts) if not several else render_json_list(ordered, request.parts))
     if resumed:
-        _say(f"resumed: {resumed} of {len(listing.sources)} inputs already summarized with these settings, skipped")
+        say(f"resumed: {resumed} of {len(listing.sources)} inputs already summarized with these settings, skipped")
     if partials is not None and partials.reused:
-        _say(f"resumed: {partials.reused} chunk summaries of unfinished documents reused")
+        say(f"resumed: {partials.reused} chunk summaries of unfinished documents reused")
     if not request.quiet and request.fmt in ("text", "markdown") and ordered:
         from rich.console import Console
 
@@ -392,7 +345,7 @@ def _read_alone(request: Request, sources: list[Source], limits: ReadLimits, use
     and each input is read as the model asks for it.) Prepare's (document, outcome), or None."""
     if request.engine != "local" or len(sources) != 1:
         return None
-    from .engines import Prepare
+    from ..engines import Prepare
 
     return Prepare({}, user.model if user.abstractive else user.method, user.device, limits)(0, sources[0])
 
@@ -400,12 +353,12 @@ def _read_alone(request: Request, sources: list[Source], limits: ReadLimits, use
 def _announce(outcome, source: Source) -> None:
     """What an input's outcome says on stderr: its notes, then its error or warning."""
     for note in outcome.notes:
-        _say(f"note: {source.name}: {note}")
+        say(f"note: {source.name}: {note}")
     result = outcome.record
     if result is not None and result.error is not None:
         error(f"{result.source}: {result.error}")
     elif result is not None and result.warning:
-        _say(f"warning: {result.source}: {result.warning}")
+        say(f"warning: {result.source}: {result.warning}")
 
 
 def _refused_alone(request: Request, source: Source, outcome) -> int:
@@ -419,23 +372,6 @@ def _refused_alone(request: Request, source: Source, outcome) -> int:
     return EXIT_FAILED
 
 
-def _read_limits() -> ReadLimits | None:
-    """How inputs are read (the size limit is added from the settings).
-    SUMMARIZER_URL_TIMEOUT (seconds) bounds each download; it is an environment variable, not a
-    flag, as only tests and unusual networks need to change it."""
-    value = os.environ.get(URL_TIMEOUT_VARIABLE, "").strip()
-    if not value:
-        return ReadLimits()
-    try:
-        timeout = float(value)
-    except ValueError:
-        timeout = 0.0
-    if not 0 < timeout < float("inf"):
-        error(f"{URL_TIMEOUT_VARIABLE}={value!r} is not a number of seconds above 0")
-        return None
-    return ReadLimits(timeout=timeout)
-
-
 def _outcomes(request: Request, sources: list[Source], prepare, summarizer,
               on_chunks: Callable[[int, int], None], on_documents: Callable[[int, int], None], memo_for=None):
     """One Outcome per input, from the engine the request names. The local engine reports
@@ -443,139 +379,11 @@ def _outcomes(request: Request, sources: list[Source], prepare, summarizer,
     engine reports documents (done, all): its chunks are on the workers, and it resumes whole
     documents."""
     if request.engine == "ray":
-        from .engines.ray import run_on_ray
+        from ..engines.ray import run_on_ray
 
         return run_on_ray(sources, prepare, request.layers, on_documents, address=request.ray_address, replicas=request.replicas)
-    from .engines.local import run_local
+    from ..engines.local import run_local
 
     return run_local(sources, prepare, summarizer, on_chunks, memo_for)
 
 
-def execute_settings(layers: tuple[Layer, ...], fmt: str) -> int:
-    """`summarize settings`: the model described, never run."""
-    from .settings_report import describe_settings, render_settings
-
-    summarizer = open_summarizer(layers, quiet=True, weights=False)
-    if isinstance(summarizer, int):
-        return summarizer
-    render_settings(describe_settings(summarizer), fmt)
-    return EXIT_OK
-
-
-def execute_serve(layers: tuple[Layer, ...], host: str, port: int, max_body: str, queue: int, timeout: float,
-                  allow_urls: bool, quiet: bool) -> int:
-    """`summarize serve`: open the summarizer, then serve it until SIGINT or SIGTERM."""
-    from .serve import MISSING, serve
-
-    try:
-        import fastapi  # noqa: F401 -- the extra's presence, said in one line
-        import uvicorn  # noqa: F401
-
-        from .serve.limits import ServeLimits
-
-        limits = ServeLimits.parse(max_body, queue, timeout, allow_urls)
-    except ImportError:
-        error(MISSING)
-        return EXIT_USAGE
-    except SummarizerError as exc:
-        error(str(exc))
-        return exc.exit_code
-    summarizer = open_summarizer(layers, quiet=quiet)
-    if isinstance(summarizer, int):
-        return summarizer
-    return serve(summarizer, host, port, limits, quiet)
-
-
-@dataclass(frozen=True)
-class CompareRequest:
-    model: str
-    device: str = "auto"
-    dtype: str = "auto"
-    tokens: int = 512
-    batch: int = 1
-    new_tokens: int = 64
-    repeats: int = 3
-    fmt: str = "text"
-
-
-def execute_compare(request: CompareRequest) -> int:
-    """`summarize compare-attention`: JSON or a table on stdout (the comparison is the output)."""
-    loaded = _load_weights(request.model, request.device, request.dtype)
-    if isinstance(loaded, int):
-        return loaded
-    from .compare import compare_attention, render_comparison
-
-    try:
-        result = compare_attention(
-            loaded.model, loaded.tokenizer, tokens=request.tokens, batch=request.batch,
-            new_tokens=request.new_tokens, model_name=request.model, repeats=request.repeats,
-        )
-    except ValueError as exc:  # a family whose attention the scratch one cannot replace
-        error(str(exc))
-        return EXIT_USAGE
-    if request.fmt == "json":
-        sys.stdout.write(json.dumps(result, indent=2) + "\n")
-    else:
-        from rich.console import Console
-
-        render_comparison(result, Console())
-    return EXIT_OK if result["tokens_identical"] else EXIT_FAILED
-
-
-@dataclass(frozen=True)
-class MapRequest:
-    path: str
-    model: str
-    layer: int | None = None
-    head: int | None = None
-    out: Path | None = None
-    max_length: int = 32
-    device: str = "auto"
-    dtype: str = "auto"
-
-
-def execute_attention_map(request: MapRequest) -> int:
-    """`summarize attention-map`: a PNG with --out, else a terminal rendering on stdout."""
-    listing = discover([request.path])
-    for problem in listing.errors:
-        error(f"{problem.source}: {problem.message}")
-    if not listing.sources:
-        return EXIT_FAILED
-    try:
-        document = read(listing.sources[0])
-    except ReadError as exc:
-        error(f"{request.path}: {exc}")
-        return EXIT_FAILED
-    if not document.text.strip():
-        error(f"{document.source}: empty input, nothing to summarize")
-        return EXIT_FAILED
-    if request.out is not None and request.out.resolve() == Path(request.path).resolve():
-        error("--out would overwrite the input")
-        return EXIT_USAGE
-    loaded = _load_weights(request.model, request.device, request.dtype)
-    if isinstance(loaded, int):
-        return loaded
-    from .attention_map import cross_attention_map, render_terminal, save_png
-
-    defaults = loaded.task_defaults
-    try:
-        amap = cross_attention_map(
-            loaded.model, loaded.tokenizer, document.text, prefix=defaults.get("prefix", ""),
-            layer=request.layer, head=request.head, max_new_tokens=request.max_length,
-            no_repeat_ngram_size=defaults.get("no_repeat_ngram_size", 0),
-        )
-    except ValueError as exc:
-        error(str(exc))
-        return EXIT_USAGE
-    if request.out is None:
-        from rich.console import Console
-
-        render_terminal(amap, Console())
-        return EXIT_OK
-    try:
-        save_png(amap, request.out)
-    except (ImportError, RuntimeError) as exc:
-        error(str(exc))
-        return EXIT_FAILED
-    _say(f"wrote {request.out}")
-    return EXIT_OK
