@@ -51,15 +51,15 @@ class Chunker:
         for start, end in plan_chunks(len(ids), self.content_size, self.overlap, boundaries):
             yield tuple(ids[start:end])
 
-    def chunks(self, text: Text, on_tokens: Callable[[int], None] | None = None) -> Iterator[tuple[int, ...]]:
-        """Chunks of `text` in order, produced as the text is tokenized (`on_tokens` hears how
-        many tokens each piece had)."""
+    def chunks(self, text: Text, on_piece: "Callable[[str, int, int], None] | None" = None) -> Iterator[tuple[int, ...]]:
+        """Chunks of `text` in order, produced as the text is tokenized (`on_piece` hears of
+        each piece as it is tokenized: its text, its tokens, and its sentence ends)."""
         carry: list[int] = []
         carry_bounds: dict[int, int] = {}
         for piece, seam in pieces(text, self.piece_chars):
             ids, bounds = self.encode(piece)
-            if on_tokens is not None:
-                on_tokens(len(ids))
+            if on_piece is not None:
+                on_piece(piece, len(ids), sum(1 for strength in bounds.values() if strength >= SENTENCE))
             if carry and ids and seam:
                 bounds[0] = seam
             ids = carry + ids

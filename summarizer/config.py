@@ -68,6 +68,8 @@ class GenerationSettings:
     repetition_penalty: float = 1.0
     early_stopping: bool | str = False  # True, False, or "never" (canonical beam search), as transformers has it
     seed: int | None = None
+    # mBART-50's target language code (de_DE); None: the input's language where it is detected
+    target_language: str | None = None
 
     @property
     def sampling(self) -> bool:
@@ -90,6 +92,23 @@ class GenerationSettings:
         else:
             kwargs.update(temperature=None, top_k=None, top_p=None)
         return kwargs
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The printed summary's length in the units people ask for. A document turns them into a
+    token budget from its own tokens per word (`lengths`), and the summary is cut back to whole
+    words and sentences within them (`sentences.cut_back`). `ratio` asks for about that share
+    of the input's words."""
+
+    max_words: int | None = None
+    min_words: int | None = None
+    max_sentences: int | None = None
+    ratio: float | None = None
+
+    @property
+    def set(self) -> bool:
+        return any(value is not None for value in (self.max_words, self.min_words, self.max_sentences, self.ratio))
 
 
 @dataclass(frozen=True)
@@ -127,8 +146,10 @@ class RunSettings:
     whole_sentences: bool = False
     allow_pickle: bool = False
     max_input_size: int = DEFAULT_MAX_INPUT_SIZE
+    strict: bool = False  # a record with a warning (a looping or empty summary...) fails the run
     generation: GenerationSettings = GenerationSettings()
     chunking: ChunkSettings = ChunkSettings()
+    bounds: Bounds = Bounds()
 
     @property
     def chunk_generation(self) -> GenerationSettings:
@@ -144,16 +165,23 @@ class RunSettings:
 
 
 _GENERATION_KEYS = {f.name for f in fields(GenerationSettings)}
+_BOUND_KEYS = {f.name for f in fields(Bounds)}
 _CHUNK_KEYS = {"chunk_size": "size", "chunk_overlap": "overlap", "chunk_max_length": "max_length", "chunk_min_length": "min_length"}
 _RUN_KEYS = {
     "model", "device", "dtype", "batch_size", "batch_tokens", "threads", "attention", "backend", "quantize",
-    "method", "sentences", "strategy", "whole_sentences", "allow_pickle", "max_input_size",
+    "method", "sentences", "strategy", "whole_sentences", "allow_pickle", "max_input_size", "strict",
 }
 SETTING_NAMES = (  # every setting, in the order `summarize settings` lists them
     "model", "method", "strategy", "backend", "quantize", "device", "dtype", "attention",
-    *(f.name for f in fields(GenerationSettings)), "whole_sentences",
+    *(f.name for f in fields(GenerationSettings)), *(f.name for f in fields(Bounds)), "whole_sentences",
     "chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length",
-    "batch_size", "batch_tokens", "threads", "sentences", "max_input_size", "allow_pickle",
+    "batch_size", "batch_tokens", "threads", "sentences", "max_input_size", "allow_pickle", "strict",
+)
+# A summary's length is asked for in tokens or in words and sentences; within one layer (the
+# flags, a preset) only one of each pair may be given, and a later layer's replaces an earlier's.
+_LENGTH_UNITS = (
+    ("max_length", ("max_words", "max_sentences", "ratio")),
+    ("min_length", ("min_words", "ratio")),
 )
 _SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$")
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -173,8 +201,8 @@ def load_toml(path: Path) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
         if key == "generation" and isinstance(value, dict):
-            unknown = set(value) - _GENERATION_KEYS
-            section_keys = _GENERATION_KEYS
+            section_keys = _GENERATION_KEYS | _BOUND_KEYS
+            unknown = set(value) - section_keys
         elif key == "chunking" and isinstance(value, dict):
             unknown = set(value) - set(_CHUNK_KEYS)
             section_keys = set(_CHUNK_KEYS)
@@ -238,8 +266,9 @@ def resolve(*layers: Layer | Mapping[str, Any], inherited: Layer | Mapping[str, 
 
     An inherited value never makes the user's settings impossible: it gives way instead.
     """
-    user, user_origins = _merge([_layer(layer, "setting") for layer in layers])
-    unknown = set(user) - _GENERATION_KEYS - set(_CHUNK_KEYS) - _RUN_KEYS
+    user_layers = _one_unit_each([_layer(layer, "setting") for layer in layers])
+    user, user_origins = _merge(user_layers)
+    unknown = set(user) - _GENERATION_KEYS - _BOUND_KEYS - set(_CHUNK_KEYS) - _RUN_KEYS
     if unknown:
         raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     if isinstance(inherited, (Layer, Mapping)):
@@ -254,15 +283,41 @@ def resolve(*layers: Layer | Mapping[str, Any], inherited: Layer | Mapping[str, 
     try:
         generation = GenerationSettings(**{k: merged[k] for k in _GENERATION_KEYS if k in merged})
         chunking = ChunkSettings(**{_CHUNK_KEYS[k]: merged[k] for k in _CHUNK_KEYS if k in merged})
+        bounds = Bounds(**{k: merged[k] for k in _BOUND_KEYS if k in merged})
         settings = RunSettings(
             generation=generation,
             chunking=chunking,
+            bounds=bounds,
             **{k: merged[k] for k in _RUN_KEYS if k in merged},
         )
     except TypeError as exc:
         raise SettingsError(str(exc)) from None
     validate(settings)
     return Resolved(settings, {name: origins.get(name, BUILT_IN) for name in SETTING_NAMES})
+
+
+def _one_unit_each(layers: list[Layer]) -> list[Layer]:
+    """Each layer asks for a summary's length in one unit: `--max-words` and `--max-length`
+    together are refused; a later layer's unit replaces an earlier layer's (a flag's words over
+    a preset's tokens), so the two never meet in the merged settings."""
+    for tokens, units in _LENGTH_UNITS:
+        latest = {"tokens": -1, "units": -1}
+        for index, layer in enumerate(layers):
+            given = {key for key, value in layer.values.items() if value is not None}
+            if tokens in given and given & set(units):
+                other = sorted(given & set(units))[0]
+                raise SettingsError(
+                    f"--{other.replace('_', '-')} and --{tokens.replace('_', '-')} both set the summary's length; give one of them"
+                )
+            if tokens in given:
+                latest["tokens"] = index
+            if given & set(units):
+                latest["units"] = index
+        if min(latest.values()) >= 0:
+            drop = {tokens} if latest["units"] > latest["tokens"] else set(units)
+            layers = [Layer(layer.origin, {key: value for key, value in layer.values.items() if key not in drop})
+                      if index < max(latest.values()) else layer for index, layer in enumerate(layers)]
+    return layers
 
 
 def _yield_to_user(merged: dict[str, Any], user: Mapping[str, Any], base: Mapping[str, Any], origins: dict[str, str],
@@ -274,6 +329,10 @@ def _yield_to_user(merged: dict[str, Any], user: Mapping[str, Any], base: Mappin
         origins[key] = f"{origins.get(key, BUILT_IN)}, {why}"
 
     _yield_lengths(merged, user, ("min_length", "max_length"), give_way)
+    for tokens, units in _LENGTH_UNITS:  # a bound in words or sentences becomes tokens per document
+        asked = [unit for unit in units if unit in user]
+        if asked:
+            origins[tokens] = f"{origins.get(tokens, BUILT_IN)}, replaced per document by --{asked[0].replace('_', '-')}"
     temperature = merged.get("temperature")
     if isinstance(temperature, (int, float)) and temperature > 0 and "num_beams" not in user and merged.get("num_beams", 1) != 1:
         give_way("num_beams", 1, "1 for sampling")  # sampling asked for, beams only inherited: plain sampling
@@ -301,6 +360,23 @@ def _check_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
     """TOML can carry any type; a bool is an int to Python but never a length or a rate."""
     if isinstance(value, bool) or not isinstance(value, kind):
         raise SettingsError(f"{name} must be a number, not {value!r}")
+
+
+def _validate_bounds(b: Bounds) -> None:
+    for flag, value, least in (("--max-words", b.max_words, 1), ("--min-words", b.min_words, 0),
+                               ("--max-sentences", b.max_sentences, 1)):
+        if value is not None:
+            _check_type(flag, value, int)
+            if value < least:
+                raise SettingsError(f"{flag} must be at least {least} (got {value})")
+    if b.min_words is not None and b.max_words is not None and b.min_words > b.max_words:
+        raise SettingsError(f"--min-words ({b.min_words}) is larger than --max-words ({b.max_words})")
+    if b.ratio is not None:
+        _check_type("--ratio", b.ratio, (int, float))
+        if not 0 < b.ratio < 1:
+            raise SettingsError(f"--ratio must be between 0 and 1, a share of the input's length (got {b.ratio})")
+        if b.max_words is not None or b.min_words is not None:
+            raise SettingsError("--ratio and --max-words / --min-words both set the summary's length in words; give one of them")
 
 
 def validate(settings: RunSettings) -> None:
@@ -332,6 +408,11 @@ def validate(settings: RunSettings) -> None:
         raise SettingsError(f"--repetition-penalty must be positive (got {g.repetition_penalty})")
     if g.no_repeat_ngram_size < 0:
         raise SettingsError(f"--no-repeat-ngram-size cannot be negative (got {g.no_repeat_ngram_size})")
+    _validate_bounds(settings.bounds)
+    if settings.strict is not None and not isinstance(settings.strict, bool):
+        raise SettingsError(f"--strict must be true or false, not {settings.strict!r}")
+    if g.target_language is not None and not (isinstance(g.target_language, str) and g.target_language.strip()):
+        raise SettingsError(f"--target-language must be a language code such as de_DE (got {g.target_language!r})")
     for flag, value in (("--chunk-max-length", c.max_length), ("--chunk-min-length", c.min_length)):
         if value is not None:
             _check_type(flag, value, int)

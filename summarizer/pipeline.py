@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 from .chunker import Chunker, whole
 from .config import GenerationSettings, RunSettings
 from .errors import SettingsError, first_line
+from .lengths import Measure, capped, final_lengths, word_bounds
 from .report import Summary
 from .scheduling import Job, JobQueue
 from .strategies import STRATEGIES, Pass, Trace
@@ -42,6 +43,12 @@ class _Idle:
 
 IDLE = _Idle()
 _END = object()
+# Inputs longer than this are never "too short to summarize" (no one sentence is): longer ones
+# are not split into sentences only to find that out.
+AS_IS_CHARS = 20_000
+# A "sentence" longer than this is a text without punctuation (a transcript, a log line), which
+# is summarized like any other; real sentences are far shorter.
+ONE_SENTENCE_WORDS = 80
 
 
 @dataclass(frozen=True)
@@ -170,9 +177,23 @@ class Pipeline:
                     f"{flag} {length} is more than {self.model.family.name} {self.model.name!r} can generate "
                     f"({longest} decoder positions); choose at most {longest}"
                 )
+        if g.target_language is not None:
+            self._check_target_language(g.target_language)
         plan = Plan(settings, prefix_ids, Chunker(tokenizer, content_size, c.overlap), g, settings.chunk_generation)
         self._plans[settings] = plan
         return plan
+
+    def _check_target_language(self, code: str) -> None:
+        """--target-language names one of an mBART model's language codes, which become the
+        summary's forced first token."""
+        if self.model.model_type != "mbart":
+            raise SettingsError(f"--target-language applies to mBART models, not to {self.model.family.name} {self.model.name!r}")
+        tokenizer = self.model.tokenizer
+        if tokenizer.convert_tokens_to_ids(code) in (None, tokenizer.unk_token_id):
+            codes = [token for token in getattr(tokenizer, "lang_code_to_id", {})] or sorted(
+                token for token in tokenizer.additional_special_tokens if "_" in token)
+            raise SettingsError(f"--target-language {code!r} is not a language code of {self.model.name!r}"
+                                + (f"; it knows {', '.join(codes[:12])}{' ...' if len(codes) > 12 else ''}" if codes else ""))
 
     @property
     def batch_size(self) -> int:
@@ -190,15 +211,21 @@ class Pipeline:
     def _extractive(self, item: Any) -> Summary:
         from .methods.extractive import lead, textrank
 
+        from .sentences import count_words, cut_back
+
         started = time.perf_counter()
-        pick = lead if self.settings.method == "lead" else textrank
+        settings = getattr(item, "settings", None) or self.settings
+        pick = lead if settings.method == "lead" else textrank
         text = whole(_text_of(item))  # the extractive methods rank all sentences at once
-        summary = " ".join(pick(text, self.settings.sentences))
+        bounds = settings.bounds
+        words = word_bounds(bounds, Measure(0, count_words(text)))
+        picked = pick(text, min(settings.sentences, bounds.max_sentences or settings.sentences))
+        summary, note = cut_back(" ".join(picked), words.max_words, whole_sentences=True)
         count_ = self._counter()
         return Summary(
             source=item.source, summary=summary, input_tokens=count_(text), summary_tokens=count_(summary),
             chunks=1, model=self.name, device="cpu", seconds=time.perf_counter() - started,
-            counted_in="tokens" if self.model is not None else "words",
+            counted_in="tokens" if self.model is not None else "words", warning=note,
         )
 
     def _counter(self) -> Callable[[str], int]:
@@ -220,7 +247,8 @@ class Pipeline:
             for item in feed:
                 if item is not IDLE:
                     index = next(positions)
-                    yield index, self._failure(item) if isinstance(item, Failure) else self._checked(item) or self._extractive(item)
+                    yield index, self._failure(item) if isinstance(item, Failure) else (
+                        self._checked(item) or self._as_is(item, getattr(item, "settings", None) or self.settings) or self._extractive(item))
             return
 
         docs: dict[int, _Doc] = {}  # by admission number
@@ -274,7 +302,7 @@ class Pipeline:
                     continue
                 doc.seconds += share
                 if job.final:
-                    doc.outputs[job.part] = self._finish_text(outcome, doc)
+                    doc.outputs[job.part] = self._finish_text(outcome, doc, job.generation)
                 else:
                     doc.outputs[job.part] = text = self._decode(outcome)
                     if doc.memo is not None:
@@ -297,6 +325,9 @@ class Pipeline:
             plan = self.plan(settings)
         except SettingsError as exc:
             return None, self._failure(Failure(item.source, str(exc)))
+        as_is = self._as_is(item, settings, plan)
+        if as_is is not None:
+            return None, as_is
         trace = Trace()
         strategy = STRATEGIES[settings.strategy](_text_of(item), plan.chunker, trace)
         return _Doc(seq, index, item.source, plan, strategy, trace, memo=memo), None
@@ -317,7 +348,7 @@ class Pipeline:
             return
         head, tail = self.model.input_ends
         row = (*head, *doc.plan.prefix_ids, *ids, *tail)
-        generation = doc.plan.lengths(doc.final)
+        generation = self._lengths(doc, len(ids))
         part = doc.issued
         doc.issued += 1
         counts.known += 1
@@ -330,6 +361,15 @@ class Pipeline:
             return
         queue.add(Job(doc.seq, part, row, doc.final, generation))
         doc.outstanding += 1
+
+    def _lengths(self, doc: _Doc, reads: int) -> GenerationSettings:
+        """A job's lengths: never longer than what it reads; a final pass's from the word and
+        sentence bounds, turned into tokens by what is known of its document."""
+        plan = doc.plan
+        if not doc.final:
+            return capped(plan.chunk, reads)
+        return final_lengths(plan.final, plan.settings.bounds, doc.trace.measure(), reads,
+                             self.model.checkpoint.longest_summary)
 
     @staticmethod
     def _memo_key(row: tuple[int, ...], generation: GenerationSettings) -> str:
@@ -364,31 +404,34 @@ class Pipeline:
     def _decode(self, ids: list[int]) -> str:
         return self.model.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=True)
 
-    def _finish_text(self, ids: list[int], doc: _Doc) -> str:
-        """A final-pass summary; with --whole-sentences, cut back to its last complete sentence
-        when the length limit stopped it mid-sentence."""
-        text = self._decode(ids)
-        if not doc.plan.settings.whole_sentences:
-            return text
-        produced = sum(1 for i in ids if i not in (self.pad_id, self.eos_id))
-        if produced < doc.plan.final.max_length:
-            return text
-        from .sentences import cut_to_complete
+    def _finish_text(self, ids: list[int], doc: _Doc, generation: GenerationSettings) -> str:
+        """A final-pass summary cut back to the word and sentence bounds; with --whole-sentences
+        or --max-sentences, to its last complete sentence when a bound or the length limit
+        stopped it mid-sentence."""
+        from .sentences import cut_back
 
-        cut = cut_to_complete(text)
-        if cut is None:
-            doc.notes.append("the summary stopped at --max-length mid-sentence and has no complete sentence to cut back to; kept as is")
-            return text
-        return cut
+        text = self._decode(ids)
+        settings = doc.plan.settings
+        words = word_bounds(settings.bounds, doc.trace.measure())
+        produced = sum(1 for i in ids if i not in (self.pad_id, self.eos_id))
+        text, note = cut_back(text, words.max_words, words.max_sentences, whole_sentences=settings.whole_sentences,
+                              stopped=produced >= generation.max_length)
+        if note is not None and note not in doc.notes:
+            doc.notes.append(note)
+        return text
 
     def _record(self, doc: _Doc, text: str) -> Summary:
+        from .degenerate import problems
+
         trace = doc.trace
-        notes = [*doc.notes, *([trace.warning] if trace.warning else [])]
+        summary_tokens = len(self.model.tokenizer(text, add_special_tokens=False).input_ids) if text else 0
+        notes = [*doc.notes, *([trace.warning] if trace.warning else []),
+                 *problems(text, trace.input_tokens, summary_tokens)]
         return Summary(
             source=doc.source,
             summary=text,
             input_tokens=trace.input_tokens,
-            summary_tokens=len(self.model.tokenizer(text, add_special_tokens=False).input_ids) if text else 0,
+            summary_tokens=summary_tokens,
             chunks=trace.chunks,
             levels=doc.levels,
             model=self.name,
@@ -410,6 +453,37 @@ class Pipeline:
         if blank:
             return self._failure(Failure(item.source, "empty input, nothing to summarize"))
         return None
+
+    def _as_is(self, item: Any, settings: RunSettings, plan: Plan | None = None) -> Summary | None:
+        """The record of an input too short to summarize (one sentence, or no longer than the
+        summary asked for), which is returned as it is, without a model call; None for any
+        other. A streamed input is never that short, and is not read for this."""
+        from .sentences import count_words, sentence_spans
+
+        text = _text_of(item)
+        if not isinstance(text, str) or len(text) > AS_IS_CHARS:
+            return None
+        text = text.strip()
+        sentences, words = len(sentence_spans(text)), count_words(text)
+        bounds = settings.bounds
+        tokens = plan.chunker.count(text) if plan is not None else self._counter()(text)
+        if sentences <= 1 and words <= ONE_SENTENCE_WORDS:
+            reason = "it is a single sentence"
+        elif bounds.max_words is not None and words <= bounds.max_words:
+            reason = f"its {words} words are within --max-words {bounds.max_words}"
+        elif bounds.min_words is not None and words <= bounds.min_words:
+            reason = f"its {words} words are no more than --min-words {bounds.min_words}"
+        elif bounds.max_sentences is not None and sentences <= bounds.max_sentences:
+            reason = f"its {sentences} sentences are within --max-sentences {bounds.max_sentences}"
+        elif plan is not None and bounds.min_words is None and tokens <= settings.generation.min_length:
+            reason = f"its {tokens} tokens are no more than the summary's minimum length ({settings.generation.min_length})"
+        else:
+            return None
+        return Summary(
+            source=item.source, summary=text, input_tokens=tokens, summary_tokens=tokens, chunks=1, levels=0,
+            model=self.name, device=self.device, seconds=0.0, model_type=self.model_type, backend=self.backend_name,
+            counted_in="tokens" if self.model is not None else "words", note=f"returned as is: {reason}",
+        )
 
     def _end(self, doc: _Doc, message: str) -> Summary:
         return self._failure(Failure(doc.source, message))

@@ -30,6 +30,8 @@ class Summary:
     counted_in: str = "tokens"
     model_type: str | None = None  # the family's config model_type ("t5", "bart"...); None for extractive methods
     backend: str | None = None  # the backend that ran ("torch", "ctranslate2"); None without a model
+    note: str | None = None  # something worth knowing that is not a problem (an input returned as is)
+    language: str | None = None  # the input's language (ISO 639-1), where it was detected
     # What the final pass read (prefix, ids, </s>): for showing its attention; not part of the JSON.
     final_input: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
@@ -61,10 +63,13 @@ class Summary:
             data["counted_in"] = self.counted_in
         if parts and self.parts is not None:
             data["parts"] = list(self.parts)
+        data["language"] = self.language
         if self.error is not None:
             data["error"] = self.error
         if self.warning is not None:
             data["warning"] = self.warning
+        if self.note is not None:
+            data["note"] = self.note
         return data
 
 

@@ -87,6 +87,44 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_WORD = re.compile(r"\w+(?:['’.\-]\w+)*")
+_TRAILING_PUNCTUATION = re.compile(r"[^\w\s]*")
+
+
+def count_words(text: str) -> int:
+    """Words as people count them: runs of letters and digits, with inner apostrophes, hyphens
+    and dots (`don't`, `e-mail`, `U.S`); punctuation is no word, however it is spaced
+    (`nepal .` and `nepal.` are one word each)."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def cut_back(text: str, max_words: int | None = None, max_sentences: int | None = None, *,
+             whole_sentences: bool = False, stopped: bool = False) -> tuple[str, str | None]:
+    """A summary brought within `max_words` words and `max_sentences` sentences, and a note when
+    it could not be cut as asked.
+
+    Words are cut after a whole word (with the punctuation that sticks to it). When sentences
+    are asked for (`max_sentences`, or `whole_sentences`) and the summary was cut here or
+    `stopped` by its length limit, it ends on its last complete sentence; one with no complete
+    sentence is kept as is, and the note says so."""
+    cut = False
+    if max_sentences is not None:
+        spans = sentence_spans(text)
+        if len(spans) > max_sentences:
+            text, cut = text[: spans[max_sentences - 1][1]], True
+    if max_words is not None:
+        words = list(_WORD.finditer(text))
+        if len(words) > max_words:
+            end = _TRAILING_PUNCTUATION.match(text, words[max_words - 1].end()).end()
+            text, cut = text[:end], True
+    if not (max_sentences is not None or whole_sentences) or not (cut or stopped):
+        return text, None
+    complete = cut_to_complete(text)
+    if complete is None:
+        return text, "the summary has no complete sentence to cut back to; kept as is"
+    return complete, None
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of `text`, in order (see `sentence_spans`)."""
     return [text[start:end] for start, end in sentence_spans(text)]

@@ -42,9 +42,9 @@ def _flat(settings) -> dict[str, Any]:
     from dataclasses import asdict
 
     data = asdict(settings)
-    generation, chunking = data.pop("generation"), data.pop("chunking")
+    generation, chunking, bounds = data.pop("generation"), data.pop("chunking"), data.pop("bounds")
     chunk = {f"chunk_{key}": value for key, value in chunking.items()}
-    return {**data, **generation, **chunk}
+    return {**data, **generation, **bounds, **chunk}
 
 
 def render_settings(described: dict[str, Any], fmt: str) -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, Generator, Iterable, Iterator, Seque
 
 if TYPE_CHECKING:
     from .chunker import Chunker, Text
+    from .lengths import Measure
 
 STRATEGY_CHOICES = ("map-reduce", "map", "truncate", "extract-then-abstract")
 
@@ -38,15 +39,28 @@ class Pass:
 
 @dataclass
 class Trace:
-    """What a strategy tells the record besides the summary."""
+    """What a strategy tells the record besides the summary: the input's size as it was read
+    (tokens, words, sentence ends), chunks, the chunk summaries, and what went wrong."""
 
     input_tokens: int = 0
+    words: int = 0
+    sentence_ends: int = 0
     chunks: int = 0
     parts: list[str] | None = None
     warning: str | None = None
 
-    def count(self, tokens: int) -> None:
+    def count(self, piece: str, tokens: int, sentence_ends: int = 0) -> None:
+        from .sentences import count_words
+
         self.input_tokens += tokens
+        self.words += count_words(piece)
+        self.sentence_ends += sentence_ends
+
+    def measure(self) -> "Measure":
+        """The input as read so far, for the lengths of its final pass."""
+        from .lengths import Measure
+
+        return Measure(self.input_tokens, self.words, self.sentence_ends + 1)
 
 
 Strategy = Generator[Pass, list[str], str]
@@ -127,8 +141,9 @@ def extract_then_abstract(text: "Text", chunker: "Chunker", trace: Trace) -> Str
     from .sentences import split_sentences
 
     text = whole(text)  # TextRank ranks all sentences at once
-    trace.input_tokens = chunker.count(text)
-    head, _ = _first_two(chunker.chunks(text))
+    head, rest = _first_two(chunker.chunks(text, trace.count))
+    for _ in rest:  # read on only to count every token, word and sentence (input_tokens)
+        pass
     if len(head) < 2:
         ids = head[0] if head else ()
     else:

@@ -295,11 +295,11 @@ def test_a_chunk_that_cannot_be_generated_fails_only_its_document(tiny_model_dir
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
-    good.write_text("the the the the", encoding="utf-8")
-    good_ids = tokenizer("summarize: the the the the").input_ids
+    good.write_text("the the. the the.", encoding="utf-8")  # two sentences: one would be returned as is
+    good_ids = tokenizer("summarize: the the. the the.").input_ids
     vocab = max(good_ids) + 1
     rare = next(i for i in range(len(tokenizer) - 1, vocab, -1) if tokenizer.decode([i]).strip().isalpha())
-    bad.write_text("the " + tokenizer.decode([rare]), encoding="utf-8")
+    bad.write_text("the. the " + tokenizer.decode([rare]), encoding="utf-8")
     assert max(tokenizer("summarize: " + bad.read_text(encoding="utf-8")).input_ids) >= vocab
 
     broken = tmp_path / "small-vocab"

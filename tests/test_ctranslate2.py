@@ -154,6 +154,7 @@ MAPPED = [
     (dict(early_stopping=True), {}),  # a beam-search flag: greedy decoding has nothing to stop early
     (dict(seed=3), {}),  # applied when the backend opens
     (dict(prefix="summarize: "), {}),  # already in the input ids
+    (dict(target_language="de_DE"), {}),  # mBART-50's forced first token: a target prefix, not an option
 ]
 REFUSED = [
     (dict(num_beams=4), "early_stopping"),

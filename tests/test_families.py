@@ -22,6 +22,9 @@ from summarizer.config import GenerationSettings, build_settings
 from summarizer.models.defaults import CONFIG, GENERATION_CONFIG, TASK_PARAMS, model_defaults, task_params
 
 TEXT = "The town council voted on Tuesday to replace the Mill Street bridge. The new bridge will cost 4.2 million pounds."
+# One window of the tiny models (128 tokens), yet long enough (some 90 tokens) that a model's own
+# lengths (pegasus-xsum's max 64, bart-large-cnn's min 56) are not capped at the input's length.
+LONGER_TEXT = TEXT + " Engineers found cracks in two of its three arches last winter, and lorries have been kept off it."
 FORCED = ("--max-length", 8, "--min-length", 8)
 
 # family -> (fixture, config.json model_type, what --backend auto runs)
@@ -171,17 +174,17 @@ def test_families_without_a_prefix_get_none(request, family):
 def test_pegasus_summary_keeps_its_max_length_64(pegasus_model_dir):
     """The bug was a 151-token summary: the built-in 150 in place of pegasus-xsum's 64. This
     random Pegasus never ends by itself, so only max_length stops it."""
-    result, record = _record("--model", pegasus_model_dir, "-q")
+    result, record = _record("--model", pegasus_model_dir, "-q", input=LONGER_TEXT)
     assert result.exit_code == 0, result.stderr
     assert 40 < record["summary_tokens"] <= 64
 
 
 def test_bart_summary_keeps_its_min_length_56(family_bart_eager_eos_dir):
     """This BART ends at once by itself (see the fixture); its own min_length 56 keeps it going."""
-    result, record = _record("--model", family_bart_eager_eos_dir, "-q")
+    result, record = _record("--model", family_bart_eager_eos_dir, "-q", input=LONGER_TEXT)
     assert result.exit_code == 0, result.stderr
     assert record["summary_tokens"] >= 55  # 56 generated, the forced <s> among them
-    result, record = _record("--model", family_bart_eager_eos_dir, "--min-length", 0, "-q")
+    result, record = _record("--model", family_bart_eager_eos_dir, "--min-length", 0, "-q", input=LONGER_TEXT)
     assert result.exit_code == 0, result.stderr
     assert record["summary_tokens"] == 0  # the contrast: without it, nothing
 

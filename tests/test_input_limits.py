@@ -171,6 +171,8 @@ def test_a_streamed_file_is_cut_into_the_chunks_of_its_whole_text(tiny_model_dir
 
     from summarizer.chunker import Chunker
     from summarizer.readers import discover, read
+    from summarizer.sentences import count_words
+    from summarizer.strategies import Trace
 
     report = (samples_dir / "long_report.txt").read_text(encoding="utf-8")
     parts = [report, "Ünïcödé “quotes” — naïve café. " * 3000, "\r\n".join(report.splitlines()), "\n" * 70_000,
@@ -183,6 +185,8 @@ def test_a_streamed_file_is_cut_into_the_chunks_of_its_whole_text(tiny_model_dir
     assert not isinstance(document.blocks(), str), "a file this big is streamed, not held"
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     for chunker in (Chunker(tokenizer, 120, 10), Chunker(tokenizer, 120, 10, piece_chars=7_000)):
-        counted: list[int] = []
-        assert list(chunker.chunks(document.blocks(), counted.append)) == list(chunker.chunks(text))
-        assert sum(counted) == chunker.count(document.blocks()) == chunker.count(text)
+        trace = Trace()
+        assert list(chunker.chunks(document.blocks(), trace.count)) == list(chunker.chunks(text))
+        assert trace.input_tokens == chunker.count(document.blocks()) == chunker.count(text)
+        pieces = len(text) // chunker.piece_chars + 1
+        assert 0 <= trace.words - count_words(text) <= pieces, "words are counted as read (a hard cut splits a word)"

@@ -274,7 +274,8 @@ def ct2_options(generation: "GenerationSettings") -> dict[str, Any]:
     model, but enough to pick another beam when the mask removes a likely token.
 
     `seed` is applied when the backend opens (CTranslate2 seeds its generator once, as the pipeline
-    seeds torch once); `prefix` is already in the input ids.
+    seeds torch once); `prefix` is already in the input ids; `target_language` is the forced first
+    token (a target prefix), not an option.
     """
     g = generation
     beams = g.num_beams > 1
@@ -411,7 +412,9 @@ class CTranslate2Backend:
         sources = [[pieces[i] for i in row] for row in rows]
         # A forced first token is a target prefix: it counts toward both lengths and is in the
         # n-gram and repetition history, as the forced token is in transformers'.
-        prefixes = [[self.forced_bos_token] for _ in rows] if self.forced_bos_token is not None else None
+        # mBART-50's target language is that forced first token: the input's, or --target-language.
+        first = generation.target_language or self.forced_bos_token
+        prefixes = [[first] for _ in rows] if first is not None else None
         outputs = self._translate(sources, options, prefixes)
         if n >= 2 and generation.num_beams == 1:
             self._replay_start_ngram(sources, outputs, n, options)

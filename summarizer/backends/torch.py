@@ -24,6 +24,7 @@ class TorchBackend:
     device: Any
     pad_id: int
     global_first_token: bool = False
+    token_id: Any = None  # the tokenizer's token -> id, for a target language's forced first token
     name: str = "torch"
 
     @classmethod
@@ -48,7 +49,7 @@ class TorchBackend:
         pad = loaded.tokenizer.pad_token_id
         return cls(
             model=loaded.model, device=loaded.placement.torch_device, pad_id=pad if pad is not None else 0,
-            global_first_token=loaded.family.global_first_token,
+            global_first_token=loaded.family.global_first_token, token_id=loaded.tokenizer.convert_tokens_to_ids,
         )
 
     def generate(self, rows: Sequence[Sequence[int]], generation: "GenerationSettings") -> list[list[int]]:
@@ -73,7 +74,10 @@ class TorchBackend:
         """Our settings (generate() takes the special tokens from the model's own config)."""
         from transformers import GenerationConfig
 
-        return GenerationConfig(**{key: value for key, value in generation.generate_kwargs().items() if value is not None})
+        kwargs = {key: value for key, value in generation.generate_kwargs().items() if value is not None}
+        if generation.target_language:  # mBART-50: the target language code is the forced first token
+            kwargs["forced_bos_token_id"] = self.token_id(generation.target_language)
+        return GenerationConfig(**kwargs)
 
 
 def _own_special_tokens_only(model: Any) -> None:
