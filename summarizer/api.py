@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .config import GenerationSettings, Layer, RunSettings, load_toml, resolve
+from .config import Bounds, GenerationSettings, Layer, RunSettings, load_toml, resolve
 from .errors import InputError, ModelLoadError, SettingsError, SummarizerError, UnsupportedModel
 from .pipeline import IDLE, Failure, Item, Pipeline
 from .report import Summary
@@ -33,7 +33,7 @@ __all__ = [
 ARGUMENT = "argument"
 # What may change from one text (or request) to the next with the same model and backend.
 PER_TEXT = frozenset(
-    {f.name for f in fields(GenerationSettings)}
+    {f.name for f in fields(GenerationSettings)} | {f.name for f in fields(Bounds)}
     | {"chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length", "strategy", "whole_sentences"}
 )
 
@@ -254,6 +254,16 @@ class Summarizer:
 
         return self.summarize_many(documents(), **settings)
 
+
+    def language_warning(self, language: str | None) -> str | None:
+        """The one line to say when an input in `language` (a record's) goes through a model that
+        summarizes other languages; None when it fits, or nothing is known to the contrary."""
+        checkpoint = self.checkpoint
+        if language is None or checkpoint is None or not self.settings.abstractive:
+            return None
+        from .language import NAMES, Language, mismatch_warning
+
+        return mismatch_warning(Language(language, NAMES.get(language, language), 1.0), checkpoint)
 
     def attention(self, record: Summary) -> dict[str, Any]:
         """The decoder's cross-attention for `record`'s summary over what its final pass read

@@ -116,6 +116,12 @@ RepetitionPenalty = Annotated[Optional[float], typer.Option(help="> 1 discourage
 Seed = Annotated[Optional[int], typer.Option(help="Random seed: same seed, same output.", rich_help_panel=GENERATION)]
 Prefix = Annotated[Optional[str], typer.Option(help='Task prefix, e.g. "summarize: ". (default: the model\'s own)', rich_help_panel=GENERATION)]
 EarlyStopping = Annotated[Optional[bool], typer.Option("--early-stopping/--no-early-stopping", help="Beam search: stop once num_beams summaries are finished. (default: the model's own, else off)", rich_help_panel=GENERATION, show_default=False)]
+MaxWords = Annotated[Optional[int], typer.Option(help="Most words in the summary, cut back to whole words.", rich_help_panel=GENERATION)]
+MinWords = Annotated[Optional[int], typer.Option(help="Fewest words in the summary, where the input allows.", rich_help_panel=GENERATION)]
+MaxSentences = Annotated[Optional[int], typer.Option(help="Most sentences in the summary, never cut mid-sentence.", rich_help_panel=GENERATION)]
+Ratio = Annotated[Optional[float], typer.Option(help="A summary of about this share of the input's words (0.1 = a tenth).", rich_help_panel=GENERATION)]
+TargetLanguage = Annotated[Optional[str], typer.Option(help="mBART: the language code to write in (de_DE). (default: the input's)", rich_help_panel=GENERATION)]
+Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when a summary has a warning (loops, is empty or longer than its input) or the input's language is not the model's.", rich_help_panel=OUTPUT)]
 WholeSentences = Annotated[bool, typer.Option("--whole-sentences", help="Cut a summary stopped by --max-length back to its last complete sentence.", rich_help_panel=GENERATION)]
 Method = Annotated[Optional[MethodChoice], typer.Option(help="t5, or an extractive baseline that needs no model. (default: t5)", rich_help_panel=METHOD)]
 Sentences = Annotated[Optional[int], typer.Option(help="Sentences an extractive method picks. (default: 3)", rich_help_panel=METHOD)]
@@ -141,11 +147,13 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the traceback of an u
 # command that takes settings (summarize, eval, settings, serve) by `with_settings`.
 SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "model": (Model, None), "config": (ConfigFile, None),
-    "max_length": (MaxLength, None), "min_length": (MinLength, None), "num_beams": (NumBeams, None),
+    "max_length": (MaxLength, None), "min_length": (MinLength, None), "max_words": (MaxWords, None),
+    "min_words": (MinWords, None), "max_sentences": (MaxSentences, None), "ratio": (Ratio, None), "num_beams": (NumBeams, None),
     "temperature": (Temperature, None), "top_k": (TopK, None), "top_p": (TopP, None),
     "length_penalty": (LengthPenalty, None), "no_repeat_ngram_size": (NoRepeat, None),
     "repetition_penalty": (RepetitionPenalty, None), "early_stopping": (EarlyStopping, None), "seed": (Seed, None),
-    "prefix": (Prefix, None), "whole_sentences": (WholeSentences, False),
+    "prefix": (Prefix, None), "target_language": (TargetLanguage, None), "whole_sentences": (WholeSentences, False),
+    "strict": (Strict, False),
     "method": (Method, None), "sentences": (Sentences, None),
     "strategy": (Strategy, None), "chunk_size": (ChunkSize, None), "chunk_overlap": (ChunkOverlap, None),
     "chunk_max_length": (ChunkMaxLength, None), "chunk_min_length": (ChunkMinLength, None),
@@ -175,7 +183,7 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-ON_SWITCHES = ("whole_sentences", "allow_pickle")  # flags that can only turn a setting on
+ON_SWITCHES = ("whole_sentences", "allow_pickle", "strict")  # flags that can only turn a setting on
 
 
 def _settings_layers(values: dict[str, Any]) -> tuple[Layer, ...]:
@@ -258,15 +266,16 @@ def eval_command(
     )))
 
 
-@app.command("settings", help="Show the settings a run would use, and where each value comes from (no weights load).")
+@app.command("settings", help="Show the settings a run would use, and where each value comes from (no weights load); with an input, the lengths its summary would get.")
 @with_settings
 def settings_command(
+    path: Optional[str] = typer.Argument(None, help="An input (file, URL or -): also show the lengths its summary would get.", show_default=False),
     *, flags: dict[str, Any],
     output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (a table) or json.", rich_help_panel=OUTPUT),
 ) -> None:
     from .commands.settings import execute_settings
 
-    raise typer.Exit(execute_settings(_settings_layers(flags), output_format.value))
+    raise typer.Exit(execute_settings(_settings_layers(flags), output_format.value, path))
 
 
 SERVER = "Server"

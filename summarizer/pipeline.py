@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import time
 from bisect import insort
-from dataclasses import dataclass, field
-from itertools import count
+from dataclasses import dataclass, field, replace
+from itertools import chain, count
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 from .chunker import Chunker, whole
@@ -120,6 +120,8 @@ class _Doc:
     seconds: float = 0.0
     final_input: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)
+    language: str | None = None  # the input's, where it was detected (ISO 639-1)
+    target_language: str | None = None  # mBART-50's code for it, when the model writes in its input's language
 
     def __lt__(self, other: "_Doc") -> bool:  # open passes are kept oldest first
         return self.seq < other.seq
@@ -225,7 +227,7 @@ class Pipeline:
         return Summary(
             source=item.source, summary=summary, input_tokens=count_(text), summary_tokens=count_(summary),
             chunks=1, model=self.name, device="cpu", seconds=time.perf_counter() - started,
-            counted_in="tokens" if self.model is not None else "words", warning=note,
+            counted_in="tokens" if self.model is not None else "words", warning=note, language=_with_language(text)[1],
         )
 
     def _counter(self) -> Callable[[str], int]:
@@ -248,7 +250,7 @@ class Pipeline:
                 if item is not IDLE:
                     index = next(positions)
                     yield index, self._failure(item) if isinstance(item, Failure) else (
-                        self._checked(item) or self._as_is(item, getattr(item, "settings", None) or self.settings) or self._extractive(item))
+                        self._checked(item) or self.as_is(item, getattr(item, "settings", None) or self.settings) or self._extractive(item))
             return
 
         docs: dict[int, _Doc] = {}  # by admission number
@@ -325,12 +327,16 @@ class Pipeline:
             plan = self.plan(settings)
         except SettingsError as exc:
             return None, self._failure(Failure(item.source, str(exc)))
-        as_is = self._as_is(item, settings, plan)
+        as_is = self.as_is(item, settings, plan)
         if as_is is not None:
             return None, as_is
+        text, language = _with_language(_text_of(item))
         trace = Trace()
-        strategy = STRATEGIES[settings.strategy](_text_of(item), plan.chunker, trace)
-        return _Doc(seq, index, item.source, plan, strategy, trace, memo=memo), None
+        strategy = STRATEGIES[settings.strategy](text, plan.chunker, trace)
+        doc = _Doc(seq, index, item.source, plan, strategy, trace, memo=memo, language=language)
+        if self.model.model_type == "mbart" and settings.generation.target_language is None and language is not None:
+            doc.target_language = self._mbart_code(language)
+        return doc, None
 
     def _pull(self, doc: _Doc, open_docs: list[_Doc], docs: dict[int, _Doc], queue: JobQueue,
               counts: _Counts) -> Iterator[tuple[int, Summary]]:
@@ -346,7 +352,7 @@ class Pipeline:
             elif doc.outstanding == 0:  # its last job finished (or was remembered) before the feed ran dry
                 yield from self._advance(doc, open_docs, docs)
             return
-        head, tail = self.model.input_ends
+        head, tail = self._input_ends(doc)
         row = (*head, *doc.plan.prefix_ids, *ids, *tail)
         generation = self._lengths(doc, len(ids))
         part = doc.issued
@@ -367,9 +373,30 @@ class Pipeline:
         sentence bounds, turned into tokens by what is known of its document."""
         plan = doc.plan
         if not doc.final:
-            return capped(plan.chunk, reads)
-        return final_lengths(plan.final, plan.settings.bounds, doc.trace.measure(), reads,
-                             self.model.checkpoint.longest_summary)
+            generation = capped(plan.chunk, reads)
+        else:
+            generation = final_lengths(plan.final, plan.settings.bounds, doc.trace.measure(), reads,
+                                       self.model.checkpoint.longest_summary)
+        return replace(generation, target_language=doc.target_language) if doc.target_language else generation
+
+    def _mbart_code(self, language: str) -> str | None:
+        """mBART-50's code for a detected language, when this model's tokenizer has it."""
+        from .language import mbart_code
+
+        code = mbart_code(language)
+        tokenizer = self.model.tokenizer
+        return code if code is not None and tokenizer.convert_tokens_to_ids(code) not in (None, tokenizer.unk_token_id) else None
+
+    def _input_ends(self, doc: _Doc) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The special tokens around a document's inputs; an mBART input says its own language
+        (the tokenizer's source code is the one it was set up with, en_XX by default)."""
+        head, tail = self.model.input_ends
+        source = getattr(self.model.tokenizer, "src_lang", None)
+        if doc.target_language is None or source is None:
+            return head, tail
+        tokens = self.model.tokenizer.convert_tokens_to_ids
+        swap = {tokens(source): tokens(doc.target_language)}
+        return tuple(swap.get(i, i) for i in head), tuple(swap.get(i, i) for i in tail)
 
     @staticmethod
     def _memo_key(row: tuple[int, ...], generation: GenerationSettings) -> str:
@@ -441,6 +468,7 @@ class Pipeline:
             parts=tuple(trace.parts) if trace.parts is not None else None,
             model_type=self.model_type,
             backend=self.backend_name,
+            language=doc.language,
             final_input=doc.final_input if doc.issued == 1 else (),  # one final pass (not --strategy map's many)
         )
 
@@ -454,7 +482,7 @@ class Pipeline:
             return self._failure(Failure(item.source, "empty input, nothing to summarize"))
         return None
 
-    def _as_is(self, item: Any, settings: RunSettings, plan: Plan | None = None) -> Summary | None:
+    def as_is(self, item: Any, settings: RunSettings, plan: Plan | None = None) -> Summary | None:
         """The record of an input too short to summarize (one sentence, or no longer than the
         summary asked for), which is returned as it is, without a model call; None for any
         other. A streamed input is never that short, and is not read for this."""
@@ -483,6 +511,7 @@ class Pipeline:
             source=item.source, summary=text, input_tokens=tokens, summary_tokens=tokens, chunks=1, levels=0,
             model=self.name, device=self.device, seconds=0.0, model_type=self.model_type, backend=self.backend_name,
             counted_in="tokens" if self.model is not None else "words", note=f"returned as is: {reason}",
+            language=_with_language(text)[1],
         )
 
     def _end(self, doc: _Doc, message: str) -> Summary:
@@ -490,6 +519,22 @@ class Pipeline:
 
     def _failure(self, failure: Failure) -> Summary:
         return failed_record(failure, self.name, self.device, self.model_type, self.backend_name)
+
+
+def _with_language(text: Any) -> tuple[Any, str | None]:
+    """The text (as it may be read again) and its language, judged on the text or on a stream's
+    first block. A one-shot iterator of blocks gives its first block back in front."""
+    from .language import detect
+
+    if isinstance(text, str):
+        sample = text
+    else:
+        blocks = iter(text)
+        sample = next(blocks, "")
+        if blocks is text:
+            text = chain([sample], blocks)
+    found = detect(sample)
+    return text, found.code if found is not None else None
 
 
 def _text_of(item: Any) -> Any:

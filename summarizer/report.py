@@ -95,17 +95,21 @@ def format_ratio(ratio: float | None) -> str:
 
 
 def report_table(summaries: Sequence[Summary], wall_seconds: float, width: int = 80):
-    """A rich Table: per document tokens in/out, ratio, chunks, time and output tokens/s.
+    """A rich Table: per document tokens in/out, ratio, chunks, time and language; the title has
+    the run's output tokens per second.
 
     Each row stays on one line of a `width`-column terminal: the numbers are kept whole and
-    source names too long for what is left are shortened from the left (`…/short.txt`)."""
+    source names too long for what is left are shortened from the left (`…/short.txt`). A
+    summary with a warning (it loops, is empty, or is longer than its input) is marked `!`."""
     from rich.table import Table
 
-    table = Table(title="summarize report", title_justify="left", show_footer=len(summaries) > 1)
     done = [s for s in summaries if s.error is None]
     total_in = sum(s.input_tokens for s in done)
     total_out = sum(s.summary_tokens for s in done)
     unit = done[0].counted_in if done else "tokens"  # "words" when an extractive method had no tokenizer
+    rate = _rate(total_out, wall_seconds)
+    title = f"summarize report{'' if rate == '-' else f': {rate} {unit} out per second'}"
+    table = Table(title=title, title_justify="left", show_footer=len(summaries) > 1)
     columns = [
         ("source", "total", "left"),
         (f"{unit} in", str(total_in), "right"),
@@ -113,12 +117,12 @@ def report_table(summaries: Sequence[Summary], wall_seconds: float, width: int =
         ("ratio", format_ratio(total_in / total_out if total_out else None), "right"),
         ("chunks", str(sum(s.chunks for s in done)), "right"),
         ("seconds", f"{wall_seconds:.2f}", "right"),
-        (f"out {'tok' if unit == 'tokens' else unit}/s", _rate(total_out, wall_seconds), "right"),
+        ("lang", "", "left"),
     ]
     rows = [
         (s.source, "-", "-", "failed", "-", "-", "-") if s.error is not None else (
-            s.source, str(s.input_tokens), str(s.summary_tokens), format_ratio(s.compression_ratio),
-            str(s.chunks), f"{s.seconds:.2f}", _rate(s.summary_tokens, s.seconds),
+            f"! {s.source}" if s.warning else s.source, str(s.input_tokens), str(s.summary_tokens),
+            format_ratio(s.compression_ratio), str(s.chunks), f"{s.seconds:.2f}", s.language or "-",
         )
         for s in summaries
     ]
@@ -127,7 +131,11 @@ def report_table(summaries: Sequence[Summary], wall_seconds: float, width: int =
     for header, footer, justify in columns:
         table.add_column(header, footer=footer if header != "source" else shorten_left(footer, room), justify=justify, no_wrap=True)
     for s, row in zip(summaries, rows):
-        table.add_row(shorten_left(row[0], room), *row[1:], style="red" if s.error is not None else None)
+        marked = row[0].startswith("! ") and s.error is None
+        name = "! " + shorten_left(row[0][2:], room - 2) if marked else shorten_left(row[0], room)
+        table.add_row(name, *row[1:], style="red" if s.error is not None else "yellow" if marked else None)
+    if any(s.warning and s.error is None for s in summaries):
+        table.caption, table.caption_justify = "! a summary with a warning (said above)", "left"
     return table
 
 

@@ -285,6 +285,7 @@ def _execute(request: Request) -> int:
     several = len(listing.sources) > 1
     started = time.perf_counter()
     finished: dict[int, Summary] = {}
+    languages: dict[str, str] = {}  # a language the model does not summarize -> the warning said once for it
     resumed = handled = 0
     with _progress(not request.quiet, len(listing.sources)) as progress:
         chunks = [0, 0]
@@ -307,6 +308,7 @@ def _execute(request: Request) -> int:
             if result is None:
                 continue
             finished[outcome.position] = result
+            _warn_language(summarizer, result, languages)
             try:
                 _emit(result, targets.get(outcome.position), request, several, manifest, outcome.digest, settings)
             except CannotWrite as exc:
@@ -335,7 +337,29 @@ def _execute(request: Request) -> int:
     if unfinished and len(listing.sources) + len(listing.errors) > 1:
         names = ", ".join(unfinished[:10]) + (f" and {len(unfinished) - 10} more" if len(unfinished) > 10 else "")
         error(f"{len(unfinished)} of {len(listing.sources) + len(listing.errors)} inputs failed: {names}")
-    return EXIT_OK if not unfinished else EXIT_FAILED
+    if unfinished:
+        return EXIT_FAILED
+    return _strict(summarizer, ordered, languages)
+
+
+def _warn_language(summarizer, record: Summary, warned: dict[str, str]) -> None:
+    """The language warning, once per language in a run (a mixed folder hears of each)."""
+    line = summarizer.language_warning(record.language)
+    if line is not None and record.language not in warned:
+        warned[record.language] = line
+        say(f"warning: {line}")
+
+
+def _strict(summarizer, records: list[Summary], languages: dict[str, str]) -> int:
+    """Exit 0, or with --strict 1 when a summary carries a warning or an input's language is not
+    the model's: a pipeline that must not ship such summaries stops here."""
+    flagged = [r.source for r in records if r.warning is not None]
+    if not summarizer.settings.strict or not (flagged or languages):
+        return EXIT_OK
+    what = [f"{len(flagged)} summar{'y' if len(flagged) == 1 else 'ies'} with warnings" if flagged else "",
+            f"inputs in {', '.join(sorted(languages))}, which the model does not summarize" if languages else ""]
+    error(f"--strict: {' and '.join(w for w in what if w)}")
+    return EXIT_FAILED
 
 
 def _read_alone(request: Request, sources: list[Source], limits: ReadLimits, user: RunSettings):
@@ -352,9 +376,9 @@ def _read_alone(request: Request, sources: list[Source], limits: ReadLimits, use
 
 def _announce(outcome, source: Source) -> None:
     """What an input's outcome says on stderr: its notes, then its error or warning."""
-    for note in outcome.notes:
-        say(f"note: {source.name}: {note}")
     result = outcome.record
+    for note in (*outcome.notes, *([result.note] if result is not None and result.note else [])):
+        say(f"note: {source.name}: {note}")
     if result is not None and result.error is not None:
         error(f"{result.source}: {result.error}")
     elif result is not None and result.warning:
