@@ -88,7 +88,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 _WORD = re.compile(r"\w+(?:['’.\-]\w+)*")
-_TRAILING_PUNCTUATION = re.compile(r"[^\w\s]*")
+# Closing punctuation after a word, spaced or not (`nepal.` and the tokenized `nepal .`).
+_TRAILING_PUNCTUATION = re.compile(r"(?:\s*[.,;:!?…)\]}”’»'\"]+(?=\s|\Z))*|[^\w\s]*")
 
 
 def count_words(text: str) -> int:

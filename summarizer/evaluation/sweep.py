@@ -14,7 +14,7 @@ import typing
 from dataclasses import fields
 from typing import Any, Union
 
-from ..config import _CHUNK_KEYS, ChunkSettings, GenerationSettings, RunSettings
+from ..config import _CHUNK_KEYS, Bounds, ChunkSettings, GenerationSettings, RunSettings
 
 _RUN_SWEEPABLE = ("strategy", "method", "sentences", "whole_sentences", "quantize", "backend")
 _TRUE = {"true", "yes", "on", "1"}
@@ -30,7 +30,9 @@ def _setting_types() -> dict[str, Any]:
     generation = typing.get_type_hints(GenerationSettings)
     chunking = typing.get_type_hints(ChunkSettings)
     run = typing.get_type_hints(RunSettings)
+    bounds = typing.get_type_hints(Bounds)
     declared: dict[str, Any] = {f.name: generation[f.name] for f in fields(GenerationSettings)}
+    declared.update({f.name: bounds[f.name] for f in fields(Bounds)})
     declared.update({name: chunking[field] for name, field in _CHUNK_KEYS.items()})
     declared.update({name: run[name] for name in _RUN_SWEEPABLE})
     return declared
