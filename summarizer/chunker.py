@@ -22,6 +22,19 @@ _SPACE = re.compile(r"\s+")
 Text = Union[str, Iterable[str]]  # the whole text, or its blocks in order
 
 
+class Chunk(tuple):
+    """A chunk's token ids (it is the tuple), and `span`: the [start, end) characters of the
+    text they were cut from, so whatever is said of the chunk can point back into the text
+    (None where the tokenizer gives no offsets)."""
+
+    span: tuple[int, int] | None
+
+    def __new__(cls, ids: Iterable[int], span: tuple[int, int] | None = None) -> "Chunk":
+        chunk = super().__new__(cls, ids)
+        chunk.span = span
+        return chunk
+
+
 def whole(text: Text) -> str:
     """The text as one str, for what ranks or parses all of it at once (TextRank, the
     extractive methods); bounded by --max-input-size."""
@@ -37,68 +50,82 @@ class Chunker:
         self.overlap = overlap
         self.piece_chars = piece_chars
 
-    def encode(self, text: str) -> tuple[list[int], dict[int, int]]:
-        """Token ids (no special tokens) and the cut strength before each token."""
+    def encode(self, text: str) -> tuple[list[int], dict[int, int], list[tuple[int, int]] | None]:
+        """Token ids (no special tokens), the cut strength before each token, and each token's
+        characters in `text` (None where the tokenizer gives no offsets)."""
         encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         offsets = encoded.get("offset_mapping")
-        return list(encoded.input_ids), boundary_strengths(text, offsets) if offsets else {}
+        return list(encoded.input_ids), boundary_strengths(text, offsets) if offsets else {}, offsets
 
     def count(self, text: Text) -> int:
         """Tokens in `text`, counted piece by piece."""
-        return sum(len(self.tokenizer(piece, add_special_tokens=False).input_ids) for piece, _ in pieces(text, self.piece_chars))
+        return sum(len(self.tokenizer(piece, add_special_tokens=False).input_ids) for piece, _, _ in pieces(text, self.piece_chars))
 
     def split(self, ids: list[int], boundaries: dict[int, int]) -> Iterator[tuple[int, ...]]:
         for start, end in plan_chunks(len(ids), self.content_size, self.overlap, boundaries):
             yield tuple(ids[start:end])
 
-    def chunks(self, text: Text, on_piece: "Callable[[str, int, int], None] | None" = None) -> Iterator[tuple[int, ...]]:
-        """Chunks of `text` in order, produced as the text is tokenized (`on_piece` hears of
-        each piece as it is tokenized: its text, its tokens, and its sentence ends)."""
+    def chunks(self, text: Text, on_piece: "Callable[[str, int, int], None] | None" = None) -> Iterator[Chunk]:
+        """Chunks of `text` in order, each with its span of characters in `text`, produced as
+        the text is tokenized (`on_piece` hears of each piece as it is tokenized: its text, its
+        tokens, and its sentence ends)."""
         carry: list[int] = []
         carry_bounds: dict[int, int] = {}
-        for piece, seam in pieces(text, self.piece_chars):
-            ids, bounds = self.encode(piece)
+        carry_places: list[tuple[int, int]] | None = []
+        for piece, seam, at in pieces(text, self.piece_chars):
+            ids, bounds, offsets = self.encode(piece)
             if on_piece is not None:
                 on_piece(piece, len(ids), sum(1 for strength in bounds.values() if strength >= SENTENCE))
             if carry and ids and seam:
                 bounds[0] = seam
             ids = carry + ids
             bounds = {**carry_bounds, **{i + len(carry): s for i, s in bounds.items()}}
+            places = None if offsets is None or carry_places is None else carry_places + [(at + a, at + b) for a, b in offsets]
             spans = plan_chunks(len(ids), self.content_size, self.overlap, bounds)
             for start, end in spans[:-1]:
-                yield tuple(ids[start:end])
+                yield Chunk(ids[start:end], _span(places, start, end))
             if not spans:
-                carry, carry_bounds = [], {}
+                carry, carry_bounds, carry_places = [], {}, [] if places is not None else None
                 continue
             tail = spans[-1][0]
             carry = ids[tail:]
             carry_bounds = {i - tail: s for i, s in bounds.items() if i > tail}
+            carry_places = places[tail:] if places is not None else None
         if carry:
-            yield tuple(carry)
+            yield Chunk(carry, _span(carry_places, 0, len(carry)))
 
 
-def pieces(text: Text, size: int) -> Iterator[tuple[str, int]]:
-    """(piece, strength of the cut before it) covering `text`; whitespace at the cuts dropped.
+def _span(places: list[tuple[int, int]] | None, start: int, end: int) -> tuple[int, int] | None:
+    """The characters of tokens [start, end), from their places in the text."""
+    if not places or end <= start:
+        return None
+    return places[start][0], max(b for _, b in places[start:end])
+
+
+def pieces(text: Text, size: int) -> Iterator[tuple[str, int, int]]:
+    """(piece, strength of the cut before it, where it starts in the text) covering `text`;
+    whitespace at the cuts dropped.
 
     A piece is cut only once `size` characters past its start are in hand (or the text ended),
     and the cut looks no further (but for the whitespace after a paragraph break), so blocks
     give the pieces the whole text would, while at most a piece and a block are held.
     """
     blocks = iter((text,) if isinstance(text, str) else text)
-    held, seam = "", 0
+    held, seam, at = "", 0, 0  # `at`: where held[0] is in the text
     while True:
         held = _fill(held, blocks, size + 1)
         if len(held) <= size:
-            yield held, seam
+            yield held, seam, at
             return
         cut, gap_end, strength = _cut(held, size // 2, size)
-        yield held[:cut], seam
-        held, seam = held[gap_end:], strength
+        yield held[:cut], seam, at
+        held, seam, at = held[gap_end:], strength, at + gap_end
         while strength == PARAGRAPH and not held:  # the blank run goes on into the next blocks
             block = next(blocks, None)
             if block is None:
                 break
-            held = block[_skip_space(block, 0):]
+            skipped = _skip_space(block, 0)
+            held, at = block[skipped:], at + skipped
 
 
 def _fill(held: str, blocks: Iterator[str], size: int) -> str:

@@ -19,7 +19,7 @@ in order, and never holds it whole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Generator, Iterable, Iterator, Sequence
 
 if TYPE_CHECKING:
@@ -47,6 +47,9 @@ class Trace:
     sentence_ends: int = 0
     chunks: int = 0
     parts: list[str] | None = None
+    # Where in the text each of `parts` came from: the first pass's chunks' [start, end)
+    # characters, so a summary's evidence can be traced through its parts into the text.
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
     warning: str | None = None
 
     def count(self, piece: str, tokens: int, sentence_ends: int = 0) -> None:
@@ -79,6 +82,13 @@ def _counted(inputs: Iterator[tuple[int, ...]], trace: Trace) -> Iterator[tuple[
         yield ids
 
 
+def _placed(inputs: Iterable[tuple[int, ...]], trace: Trace) -> Iterator[tuple[int, ...]]:
+    """The first pass's chunks, their spans noted in order as they are read."""
+    for ids in inputs:
+        trace.spans.append(getattr(ids, "span", None))
+        yield ids
+
+
 def _first_two(inputs: Iterator[tuple[int, ...]]) -> tuple[list[tuple[int, ...]], Iterator[tuple[int, ...]]]:
     head = [ids for _, ids in zip(range(2), inputs)]
     return head, inputs
@@ -88,11 +98,11 @@ def map_reduce(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
     head, rest = _first_two(chunker.chunks(text, trace.count))
     if len(head) < 2:  # fits the window: one generation, as for any short text
         trace.chunks = len(head)
-        summaries = yield Pass(head, final=True)
+        summaries = yield Pass(_placed(head, trace), final=True)
         trace.parts = summaries
         return summaries[0]
     trace.chunks = 2
-    summaries = yield Pass(_chain(head, _counted(rest, trace)), final=False)
+    summaries = yield Pass(_placed(_chain(head, _counted(rest, trace)), trace), final=False)
     trace.parts = summaries
     previous = trace.input_tokens
     for _ in range(MAX_LEVELS):
@@ -119,7 +129,7 @@ def map_reduce(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
 
 
 def map_each(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
-    summaries = yield Pass(_counted(chunker.chunks(text, trace.count), trace), final=True)
+    summaries = yield Pass(_placed(_counted(chunker.chunks(text, trace.count), trace), trace), final=True)
     trace.parts = summaries
     return join(summaries)
 
@@ -130,7 +140,7 @@ def truncate(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
     for _ in chunks:  # read on only to count every token (input_tokens), in the same one pass
         pass
     trace.chunks = 1
-    summaries = yield Pass([first], final=True)
+    summaries = yield Pass(_placed([first], trace), final=True)
     trace.parts = summaries
     return summaries[0]
 

@@ -80,3 +80,26 @@ def test_chunks_of_a_real_tokenization_start_at_sentences(tiny_model_dir, sample
     _check_invariants(spans, len(encoded.input_ids), 120, 0)
     starts = [boundaries.get(start, 0) for start, _ in spans[1:]]
     assert sum(s >= SENTENCE for s in starts) >= 0.9 * len(starts), "nearly every chunk starts a sentence"
+
+
+def test_each_chunk_knows_the_characters_it_came_from(tiny_model_dir, samples_dir):
+    """Whole or in blocks, small pieces or large: a chunk's span is the stretch of the text its
+    tokens were cut from, so its ids are that stretch's tokens."""
+    from transformers import AutoTokenizer
+
+    from summarizer.chunker import Chunker
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = "\n\n".join((samples_dir / name).read_text(encoding="utf-8") for name in ("short.txt", "article.md", "long_report.txt"))
+    blocks = [text[i:i + 997] for i in range(0, len(text), 997)]
+    expected = None
+    for source, piece_chars in ((text, 10**9), (text, 2000), (iter(blocks), 3000)):
+        chunks = list(Chunker(tokenizer, 100, 10, piece_chars=piece_chars).chunks(source))
+        spans = [chunk.span for chunk in chunks]
+        assert all(start < end for start, end in spans) and spans == sorted(spans)
+        for chunk in chunks:
+            start, end = chunk.span
+            assert tokenizer.decode(chunk).split() == tokenizer.decode(
+                tokenizer(text[start:end], add_special_tokens=False).input_ids).split()
+        expected = expected or spans
+        assert spans == expected, "the same spans however the text arrives"

@@ -114,3 +114,12 @@ def test_pieces_of_blocks_are_the_pieces_of_the_whole_text(text, size, data):
         blocks.append(text[start:start + step])
         start += step
     assert list(pieces(iter(blocks), size)) == list(pieces(text, size))
+
+
+@FAST
+@given(st.one_of(TEXT, _BLANKS), st.integers(2, 40))
+def test_each_piece_is_where_it_says_in_the_text(text, size):
+    """A piece's start is its place in the text, so what is found in a piece can point back
+    into the document as read."""
+    for piece, _, at in pieces(text, size):
+        assert text[at:at + len(piece)] == piece
