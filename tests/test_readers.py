@@ -578,3 +578,14 @@ def test_connection_refused_is_one_line():
     with pytest.raises(ReadError) as caught:
         fetch_document(f"http://127.0.0.1:{closed_port()}/x")
     assert str(caught.value) == "cannot reach 127.0.0.1: Connection refused"
+
+
+def test_a_pdf_says_where_each_page_starts_in_its_text(tmp_path):
+    """What points into a PDF's text (a summary's evidence) can name the page it is on; pages
+    without text have no start."""
+    data = make_pdf(["First page. The bridge opens.", "", "Third page about the river."])
+    document = read_named(tmp_path, "report.pdf", data)
+    text = document.text
+    assert [number for number, _ in document.pages] == [1, 3]
+    for (number, start), expected in zip(document.pages, ("First page.", "Third page")):
+        assert text[start:].startswith(expected)

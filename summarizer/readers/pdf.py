@@ -8,11 +8,13 @@ from .errors import ReadError
 from .quiet import quiet
 
 
-def pdf_text(data: bytes) -> tuple[str, tuple[str, ...]]:
+def pdf_text(data: bytes) -> tuple[str, tuple[str, ...], tuple[tuple[int, int], ...]]:
     """Pages joined by a blank line, so the chunker sees a paragraph break between pages.
 
-    Returns the text and notes (pages without text). An empty user password is tried on an
-    encrypted PDF, which opens the many PDFs that are only locked against editing.
+    Returns the text, notes (pages without text), and where each page with text starts in it
+    (page number from 1, character offset), so what points into the text can name its page.
+    An empty user password is tried on an encrypted PDF, which opens the many PDFs that are
+    only locked against editing.
     """
     from pypdf import PdfReader
 
@@ -27,12 +29,16 @@ def pdf_text(data: bytes) -> tuple[str, tuple[str, ...]]:
         raise ReadError("encrypted PDF that needs a password; decrypt it first (e.g. qpdf --decrypt)")
     if not pages:
         raise ReadError("PDF has no pages")
-    texts = [text for text in pages if text]
-    if not texts:
+    numbered = [(number, text) for number, text in enumerate(pages, 1) if text]
+    if not numbered:
         raise ReadError("no text layer (scanned PDF?); OCR is not supported")
-    blank = len(pages) - len(texts)
+    blank = len(pages) - len(numbered)
     notes = (f"{blank} of {len(pages)} pages have no text layer",) if blank else ()
-    return "\n\n".join(texts), notes
+    starts, at = [], 0
+    for number, text in numbered:
+        starts.append((number, at))
+        at += len(text) + 2  # the blank line between pages
+    return "\n\n".join(text for _, text in numbered), notes, tuple(starts)
 
 
 def _one_line(exc: Exception) -> str:

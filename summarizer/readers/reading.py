@@ -41,6 +41,7 @@ class Document:
     relpath: PurePosixPath
     digest: str
     notes: tuple[str, ...] = ()
+    pages: tuple[tuple[int, int], ...] = ()  # a PDF's pages: (number from 1, where its text starts)
 
     def blocks(self) -> str | TextStream:
         """What the summarizer reads: the text when it is held, else its stream of blocks, so
@@ -70,10 +71,10 @@ def read(source: Source, stdin: BinaryIO | None = None, limits: ReadLimits = Rea
         else:
             suffix = _SUFFIXES.get(Path(source.name).suffix.lower(), TEXT)
             body, (fmt, encoding) = take_file(source.name, limits.max_bytes, _judge(suffix, None))
-        content, more = _extract(body, fmt, encoding, charset)
+        content, more, pages = _extract(body, fmt, encoding, charset)
     except BinaryData as exc:
         raise ReadError(str(exc), skippable=not source.named) from None
-    return Document(source.name, content, source.relpath, body.digest, notes + more)
+    return Document(source.name, content, source.relpath, body.digest, notes + more, pages)
 
 
 def document_from_bytes(data: bytes, name: str, content_type: str | None = None,
@@ -89,8 +90,8 @@ def document_from_bytes(data: bytes, name: str, content_type: str | None = None,
         fmt = _SUFFIXES.get(Path(name).suffix.lower(), SNIFF if kind in _UNTYPED or not kind else TEXT)
     stream = io.BytesIO(data)
     body, (fmt, encoding) = take(stream.read, limits.max_bytes, _judge(fmt, None), announced=len(data))
-    content, notes = _extract(body, fmt, encoding, None)
-    return Document(name, content, PurePosixPath(Path(name).name or "upload"), body.digest, notes)
+    content, notes, pages = _extract(body, fmt, encoding, None)
+    return Document(name, content, PurePosixPath(Path(name).name or "upload"), body.digest, notes, pages)
 
 
 def _judge(fmt: str, charset: str | None) -> Callable[[bytes], tuple[str, Encoding | None]]:
@@ -109,11 +110,12 @@ def _judge(fmt: str, charset: str | None) -> Callable[[bytes], tuple[str, Encodi
     return judge
 
 
-def _extract(body: Body, fmt: str, encoding: Encoding | None, charset: str | None) -> tuple[str | TextStream, tuple[str, ...]]:
-    """The text in `body` read as `fmt`, and notes. No bytes at all is an empty text, which the
-    pipeline reports as empty input."""
+def _extract(body: Body, fmt: str, encoding: Encoding | None,
+             charset: str | None) -> tuple[str | TextStream, tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """The text in `body` read as `fmt`, notes, and a PDF's pages. No bytes at all is an empty
+    text, which the pipeline reports as empty input."""
     if not body.size:
-        return "", ()
+        return "", (), ()
     if fmt == PDF:
         return pdf_text(body.read())
     encoding, blank = settle(body, encoding, charset)
@@ -121,10 +123,10 @@ def _extract(body: Body, fmt: str, encoding: Encoding | None, charset: str | Non
     stream = TextStream(body, encoding, blank)
     if fmt == HTML:
         text, more = html_text("".join(stream))
-        return text, notes + more
+        return text, notes + more, ()
     if body.size <= HELD:
-        return "".join(stream), notes
-    return stream, notes
+        return "".join(stream), notes, ()
+    return stream, notes, ()
 
 
 def _looks_like_html(text: str) -> bool:
