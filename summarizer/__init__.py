@@ -10,7 +10,7 @@ The API's names load on first use, so `summarize --help` imports nothing it does
 __version__ = "0.2.0"
 
 _API = (
-    "Summarizer", "Summary", "Item", "summarize", "SummarizerError", "SettingsError", "ModelLoadError",
+    "Summarizer", "Summary", "Item", "summarize", "check", "SummarizerError", "SettingsError", "ModelLoadError",
     "UnsupportedModel", "InputError",
 )
 __all__ = [*_API, "__version__"]

@@ -23,10 +23,11 @@ from .pipeline import IDLE, Failure, Item, Pipeline
 from .report import Summary
 
 if TYPE_CHECKING:
+    from .evidence import Evidence
     from .models.loading import Checkpoint, LoadedModel
 
 __all__ = [
-    "Summarizer", "Summary", "Item", "summarize", "SummarizerError", "SettingsError", "ModelLoadError",
+    "Summarizer", "Summary", "Item", "summarize", "check", "SummarizerError", "SettingsError", "ModelLoadError",
     "UnsupportedModel", "InputError",
 ]
 
@@ -289,6 +290,28 @@ class Summarizer:
         if self.model.model is not None:
             return self.model.model
         return self._loaded(replace(self.settings, backend="torch"), weights=True).model
+
+
+def check(summary: str, source: str, *, model: str | None = None, pages: Sequence[tuple[int, int]] = ()) -> "Evidence":
+    """The evidence in `source` for each sentence of `summary`, whoever wrote it: the source
+    sentences behind it, whether it is supported, and what it says that they do not
+    (`evidence.Evidence`; `to_dict()` is what `summarize check --format json` prints). No model
+    is needed; with `model` (a hub id or folder of any family here) its cross-attention is added
+    as a second signal, over what the model reads of `source` in one window. `pages` are a PDF's
+    (page number, where its text starts), as a reader's Document has them."""
+    from .evidence import ground, sections_of
+
+    for what, text in (("summary", summary), ("source", source)):
+        if not isinstance(text, str):
+            raise InputError(f"{what}: expected text (a str), got {type(text).__name__}")
+        if not text.strip():
+            raise InputError(f"{what}: empty, nothing to check")
+    evidence = ground(summary, source, sections=sections_of(source, pages))
+    if model is not None:
+        from .evidence.attention import with_attention
+
+        evidence = with_attention(evidence, Summarizer(model, backend="torch"), summary, source)
+    return evidence
 
 
 def summarize(text: str, **settings: Any) -> Summary:

@@ -202,7 +202,7 @@ def _settings_layers(values: dict[str, Any]) -> tuple[Layer, ...]:
 
 
 @app.command("summarize", cls=_DefaultCommand, help="Summarize FILES, folders and URLs (or stdin) with a T5, BART, Pegasus, LED... model.", epilog=(
-    "Other commands: `summarize settings`, `summarize eval PAIRS`, `summarize serve`, "
+    "Other commands: `summarize settings`, `summarize check SUMMARY --source DOC`, `summarize eval PAIRS`, `summarize serve`, "
     "`summarize compare-attention` and `summarize attention-map FILE` (run them with --help)."
 ))
 @with_settings
@@ -297,6 +297,20 @@ def serve_command(
 
     layers = _settings_layers(flags)
     raise typer.Exit(execute_serve(layers, host, port, max_body_size, queue_size, timeout, allow_urls, quiet))
+
+
+@app.command("check", help="Check a summary against its source: the source sentences behind each of its sentences, and what none of them say. Exit 0 when every sentence is supported, 1 when one is not, 2 when the check cannot be made.")
+def check_command(
+    summary: str = typer.Argument(..., help="The summary: a file, or - for stdin."),
+    source: str = typer.Option(..., "--source", "-s", help="The document it summarizes: a file, an http(s) URL, or - for stdin."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Also weigh this model's cross-attention (loads its torch weights)."),
+    output_format: TableOrJson = typer.Option(TableOrJson.text, "--format", "-f", help="text (each sentence with its verdict) or json."),
+    debug: Debug = False,
+) -> None:
+    from .commands.check import CheckRequest, execute_check
+
+    raise typer.Exit(execute_check(CheckRequest(summary=summary, source=source, model=model, fmt=output_format.value,
+                                                debug=debug)))
 
 
 @app.command("compare-attention", help="Compare the from-scratch attention with the library's on one model.")
