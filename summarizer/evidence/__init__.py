@@ -139,9 +139,9 @@ def ground(
         indexes, weight = source.search(summary, tokens)
         claim = Claim(tokens, weight)
         matches, overlap = support(claim, candidates(claim, indexes), weight)
-        items, contradicted = _unsupported(
-            summary, tokens, [(m.sentence.source, m.sentence.tokens()) for m in matches], _Keys(indexes)
-        )
+        source_keys = indexes[0].df if len(indexes) == 1 else set().union(*(index.df for index in indexes))
+        cited = [(m.sentence.source, m.sentence.tokens()) for m in matches]
+        items, contradicted = _unsupported(summary, tokens, cited, source_keys)
         found.append(
             SentenceEvidence(
                 text=summary[start:end],
@@ -154,7 +154,8 @@ def ground(
             )
         )
     units = [Section(f"chunk {n}", p.start, p.end, "chunk") for n, p in enumerate(parts, 1)]
-    cover = _coverage(_units(list(sections) or units, len(document)), [[c.start for c in s.evidence] for s in found])
+    cited = [[c.start for c in s.evidence] if s.supported else [] for s in found]  # made-up ones cover nothing
+    cover = _coverage(_units(list(sections) or units, len(document)), cited)
     return Evidence(tuple(found), cover)
 
 
@@ -208,8 +209,8 @@ class _Traced:
 
     def _holding(self, summary: str, tokens: Sequence[Token], claim: Claim) -> set[int]:
         """The parts whose ranges hold most of the sentence's rarest words."""
-        words = sorted({summary[t.start:t.end] for t in tokens if t.key in claim.unigrams},
-                       key=lambda w: (-claim.unigrams[tokenize(w)[0].key], w))[: self._RARE]
+        weights = {summary[t.start:t.end]: claim.unigrams[t.key] for t in tokens if t.key in claim.unigrams}
+        words = sorted(weights, key=lambda w: (-weights[w], w))[: self._RARE]
         votes: dict[int, int] = {}
         for word in words:
             found: set[int] = set()
@@ -236,22 +237,6 @@ class _Traced:
             part = self._parts[n]
             self._ranges[n] = Index(self._document, part.start, part.end)
         return self._ranges[n]
-
-
-class _Keys:
-    """Every word key of some indexes: what `the source contains` means for one sentence."""
-
-    def __init__(self, indexes: Sequence[Index]) -> None:
-        self._indexes = indexes
-
-    def __contains__(self, key: object) -> bool:
-        return any(key in index.df for index in self._indexes)
-
-    def __iter__(self):
-        return iter({key for index in self._indexes for key in index.df})
-
-    def __len__(self) -> int:
-        return len(set().union(*(index.df for index in self._indexes)))
 
 
 def _check_ranges(document: str, ranges: Sequence[Part] | Sequence[Section], what: str) -> None:

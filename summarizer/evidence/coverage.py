@@ -27,7 +27,7 @@ class Section:
 
 @dataclass(frozen=True)
 class Covered:
-    """One section and how many summary sentences cite a source sentence inside it."""
+    """One section and how many supported summary sentences cite a source sentence inside it."""
 
     label: str
     start: int
