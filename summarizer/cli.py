@@ -121,6 +121,7 @@ MinWords = Annotated[Optional[int], typer.Option(help="Fewest words in the summa
 MaxSentences = Annotated[Optional[int], typer.Option(help="Most sentences in the summary, never cut mid-sentence.", rich_help_panel=GENERATION)]
 Ratio = Annotated[Optional[float], typer.Option(help="A summary of about this share of the input's words (0.1 = a tenth).", rich_help_panel=GENERATION)]
 TargetLanguage = Annotated[Optional[str], typer.Option(help="mBART: the language code to write in (de_DE). (default: the input's)", rich_help_panel=GENERATION)]
+Evidence = Annotated[Optional[bool], typer.Option("--evidence/--no-evidence", help="Find each summary sentence's source sentences (JSON's evidence, --cite). (default: on)", rich_help_panel=OUTPUT, show_default=False)]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when a summary has a warning (loops, is empty or longer than its input) or the input's language is not the model's.", rich_help_panel=OUTPUT)]
 WholeSentences = Annotated[bool, typer.Option("--whole-sentences", help="Cut a summary stopped by --max-length back to its last complete sentence.", rich_help_panel=GENERATION)]
 Method = Annotated[Optional[MethodChoice], typer.Option(help="t5, or an extractive baseline that needs no model. (default: t5)", rich_help_panel=METHOD)]
@@ -153,7 +154,7 @@ SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "length_penalty": (LengthPenalty, None), "no_repeat_ngram_size": (NoRepeat, None),
     "repetition_penalty": (RepetitionPenalty, None), "early_stopping": (EarlyStopping, None), "seed": (Seed, None),
     "prefix": (Prefix, None), "target_language": (TargetLanguage, None), "whole_sentences": (WholeSentences, False),
-    "strict": (Strict, False),
+    "strict": (Strict, False), "evidence": (Evidence, None),
     "method": (Method, None), "sentences": (Sentences, None),
     "strategy": (Strategy, None), "chunk_size": (ChunkSize, None), "chunk_overlap": (ChunkOverlap, None),
     "chunk_max_length": (ChunkMaxLength, None), "chunk_min_length": (ChunkMinLength, None),
@@ -213,6 +214,7 @@ def summarize_command(
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Write one summary file per input here, mirroring relative paths.", rich_help_panel=OUTPUT),
     glob: Optional[List[str]] = typer.Option(None, "--glob", "-g", help="File pattern for folders; repeatable. (default: *.txt *.md *.pdf *.html *.htm)", rich_help_panel=OUTPUT),
     parts: bool = typer.Option(False, "--parts", help="JSON: add the chunk summaries as `parts`.", rich_help_panel=OUTPUT),
+    cite: bool = typer.Option(False, "--cite", help="Text and Markdown: mark each sentence's source sentences ([1], [?] when none supports it) and list them, quoted.", rich_help_panel=OUTPUT),
     resume: bool = typer.Option(False, "--resume", help="With --output-dir: skip inputs already summarized with the same settings.", rich_help_panel=OUTPUT),
     overwrite: bool = typer.Option(False, "--overwrite", help="With --output-dir: replace files this tool did not write.", rich_help_panel=OUTPUT),
     engine: EngineChoice = typer.Option(EngineChoice.local, help="local, or ray (a Ray cluster; pip install 'summarizer\\[ray]').", rich_help_panel=CLUSTER),
@@ -234,7 +236,7 @@ def summarize_command(
         raise fail("--ray-address and --replicas need --engine ray", EXIT_USAGE)
     request = Request(
         paths=tuple(paths), layers=layers, fmt=output_format.value, output_dir=output_dir,
-        globs=tuple(glob) if glob else None, quiet=quiet, parts=parts, resume=resume, overwrite=overwrite,
+        globs=tuple(glob) if glob else None, quiet=quiet, parts=parts, cite=cite, resume=resume, overwrite=overwrite,
         debug=debug, engine=engine.value, ray_address=ray_address, replicas=replicas,
     )
     raise typer.Exit(execute(request))

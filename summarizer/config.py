@@ -147,6 +147,7 @@ class RunSettings:
     allow_pickle: bool = False
     max_input_size: int = DEFAULT_MAX_INPUT_SIZE
     strict: bool = False  # a record with a warning (a looping or empty summary...) fails the run
+    evidence: bool = True  # each summary sentence's source sentences in the record (summarizer.evidence)
     generation: GenerationSettings = GenerationSettings()
     chunking: ChunkSettings = ChunkSettings()
     bounds: Bounds = Bounds()
@@ -169,13 +170,13 @@ _BOUND_KEYS = {f.name for f in fields(Bounds)}
 _CHUNK_KEYS = {"chunk_size": "size", "chunk_overlap": "overlap", "chunk_max_length": "max_length", "chunk_min_length": "min_length"}
 _RUN_KEYS = {
     "model", "device", "dtype", "batch_size", "batch_tokens", "threads", "attention", "backend", "quantize",
-    "method", "sentences", "strategy", "whole_sentences", "allow_pickle", "max_input_size", "strict",
+    "method", "sentences", "strategy", "whole_sentences", "allow_pickle", "max_input_size", "strict", "evidence",
 }
 SETTING_NAMES = (  # every setting, in the order `summarize settings` lists them
     "model", "method", "strategy", "backend", "quantize", "device", "dtype", "attention",
     *(f.name for f in fields(GenerationSettings)), *(f.name for f in fields(Bounds)), "whole_sentences",
     "chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length",
-    "batch_size", "batch_tokens", "threads", "sentences", "max_input_size", "allow_pickle", "strict",
+    "batch_size", "batch_tokens", "threads", "sentences", "max_input_size", "allow_pickle", "strict", "evidence",
 )
 # A summary's length is asked for in tokens or in words and sentences; within one layer (the
 # flags, a preset) only one of each pair may be given, and a later layer's replaces an earlier's.
@@ -409,8 +410,9 @@ def validate(settings: RunSettings) -> None:
     if g.no_repeat_ngram_size < 0:
         raise SettingsError(f"--no-repeat-ngram-size cannot be negative (got {g.no_repeat_ngram_size})")
     _validate_bounds(settings.bounds)
-    if settings.strict is not None and not isinstance(settings.strict, bool):
-        raise SettingsError(f"--strict must be true or false, not {settings.strict!r}")
+    for flag, value in (("--strict", settings.strict), ("--evidence", settings.evidence)):
+        if not isinstance(value, bool):
+            raise SettingsError(f"{flag} must be true or false, not {value!r}")
     if g.target_language is not None and not (isinstance(g.target_language, str) and g.target_language.strip()):
         raise SettingsError(f"--target-language must be a language code such as de_DE (got {g.target_language!r})")
     for flag, value in (("--chunk-max-length", c.max_length), ("--chunk-min-length", c.min_length)):

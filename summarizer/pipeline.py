@@ -31,6 +31,7 @@ from .strategies import STRATEGIES, Pass, Trace
 
 if TYPE_CHECKING:
     from .backends import Backend
+    from .evidence import Evidence
     from .models.loading import LoadedModel
 
 
@@ -49,6 +50,9 @@ AS_IS_CHARS = 20_000
 # A "sentence" longer than this is a text without punctuation (a transcript, a log line), which
 # is summarized like any other; real sentences are far shorter.
 ONE_SENTENCE_WORDS = 80
+# The longest text whose evidence is checked: five long novels. A longer input (a log, a dump)
+# is summarized as usual but not held whole to point into, so memory stays flat.
+EVIDENCE_CHARS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ class _Doc:
     notes: list[str] = field(default_factory=list)
     language: str | None = None  # the input's, where it was detected (ISO 639-1)
     target_language: str | None = None  # mBART-50's code for it, when the model writes in its input's language
+    text: Any = None  # the text as read, or a stream that reads it again: what the evidence points into
+    pages: tuple[tuple[int, int], ...] = ()  # a PDF's (page number, where its text starts)
 
     def __lt__(self, other: "_Doc") -> bool:  # open passes are kept oldest first
         return self.seq < other.seq
@@ -228,6 +234,7 @@ class Pipeline:
             source=item.source, summary=summary, input_tokens=count_(text), summary_tokens=count_(summary),
             chunks=1, model=self.name, device="cpu", seconds=time.perf_counter() - started,
             counted_in="tokens" if self.model is not None else "words", warning=note, language=_with_language(text)[1],
+            evidence=grounded(summary, text, pages=getattr(item, "pages", ())) if settings.evidence else None,
         )
 
     def _counter(self) -> Callable[[str], int]:
@@ -333,7 +340,8 @@ class Pipeline:
         text, language = _with_language(_text_of(item))
         trace = Trace()
         strategy = STRATEGIES[settings.strategy](text, plan.chunker, trace)
-        doc = _Doc(seq, index, item.source, plan, strategy, trace, memo=memo, language=language)
+        doc = _Doc(seq, index, item.source, plan, strategy, trace, memo=memo, language=language,
+                   text=text if _rereadable(text) else None, pages=getattr(item, "pages", ()))
         if self.model.model_type == "mbart" and settings.generation.target_language is None and language is not None:
             doc.target_language = self._mbart_code(language)
         return doc, None
@@ -452,6 +460,7 @@ class Pipeline:
 
         trace = doc.trace
         summary_tokens = len(self.model.tokenizer(text, add_special_tokens=False).input_ids) if text else 0
+        evidence = self._evidence(doc, text)
         notes = [*doc.notes, *([trace.warning] if trace.warning else []),
                  *problems(text, trace.input_tokens, summary_tokens)]
         return Summary(
@@ -469,8 +478,21 @@ class Pipeline:
             model_type=self.model_type,
             backend=self.backend_name,
             language=doc.language,
+            evidence=evidence,
             final_input=doc.final_input if doc.issued == 1 else (),  # one final pass (not --strategy map's many)
         )
+
+    def _evidence(self, doc: _Doc, summary: str) -> "Evidence | None":
+        """Where each sentence of the summary comes from in the document as read, traced through
+        the passes the strategy made (evidence.ground); None when not asked for, or when the
+        text cannot be read again (a one-shot stream) or is too long to hold for it."""
+        if not doc.plan.settings.evidence or doc.text is None:
+            return None
+        document = doc.text if isinstance(doc.text, str) else _held(doc.text)
+        if document is None:
+            doc.notes.append(f"no evidence: the text is over {EVIDENCE_CHARS // 10**6} million characters")
+            return None
+        return grounded(summary, document, doc.trace, doc.pages)
 
     def _checked(self, item: Any) -> Summary | None:
         """An input without text fails before any work. A held text is looked at; a stream is
@@ -511,7 +533,7 @@ class Pipeline:
             source=item.source, summary=text, input_tokens=tokens, summary_tokens=tokens, chunks=1, levels=0,
             model=self.name, device=self.device, seconds=0.0, model_type=self.model_type, backend=self.backend_name,
             counted_in="tokens" if self.model is not None else "words", note=f"returned as is: {reason}",
-            language=_with_language(text)[1],
+            language=_with_language(text)[1], evidence=grounded(text, text) if settings.evidence else None,
         )
 
     def _end(self, doc: _Doc, message: str) -> Summary:
@@ -519,6 +541,38 @@ class Pipeline:
 
     def _failure(self, failure: Failure) -> Summary:
         return failed_record(failure, self.name, self.device, self.model_type, self.backend_name)
+
+
+def grounded(summary: str, document: str, trace: Trace | None = None, pages: tuple[tuple[int, int], ...] = ()) -> "Evidence":
+    """The evidence for `summary` in `document`, traced through what the strategy read: the
+    first pass's chunk summaries and their spans (map-reduce, map, truncate), or the sentences
+    extract-then-abstract picked; the whole document otherwise."""
+    from .evidence import Part, ground, sections_of
+
+    parts: list[Part] = []
+    chunks: list[tuple[int, int] | None] = []
+    if trace is not None and trace.extracts:
+        parts = [Part(document[start:end], start, end) for start, end in trace.extracts]
+    elif trace is not None and trace.parts is not None and (trace.chunks > 1 or trace.truncated):
+        parts = [Part(text, *span) for text, span in zip(trace.parts, trace.spans) if span is not None]
+        chunks = trace.spans if trace.chunks > 1 else []
+    return ground(summary, document, parts=parts, sections=sections_of(document, pages, chunks))
+
+
+def _rereadable(text: Any) -> bool:
+    """A str, or blocks that start again from the beginning each time they are iterated."""
+    return isinstance(text, str) or iter(text) is not text
+
+
+def _held(blocks: Any) -> str | None:
+    """A streamed text read again whole, for its evidence; None past EVIDENCE_CHARS."""
+    held, size = [], 0
+    for block in blocks:
+        size += len(block)
+        if size > EVIDENCE_CHARS:
+            return None
+        held.append(block)
+    return "".join(held)
 
 
 def _with_language(text: Any) -> tuple[Any, str | None]:

@@ -7,8 +7,12 @@ to stdout or files, the report table to stderr.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from .evidence import Evidence
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class Summary:
     backend: str | None = None  # the backend that ran ("torch", "ctranslate2"); None without a model
     note: str | None = None  # something worth knowing that is not a problem (an input returned as is)
     language: str | None = None  # the input's language (ISO 639-1), where it was detected
+    evidence: "Evidence | None" = None  # each summary sentence's source sentences; None: not checked
     # What the final pass read (prefix, ids, </s>): for showing its attention; not part of the JSON.
     final_input: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
@@ -64,6 +69,12 @@ class Summary:
         if parts and self.parts is not None:
             data["parts"] = list(self.parts)
         data["language"] = self.language
+        if self.evidence is not None:
+            grounded = self.evidence.to_dict()
+            data.update(evidence=grounded["sentences"], supported=grounded["supported"], sentences=grounded["total"],
+                        coverage=grounded["coverage"])
+        elif self.error is None:
+            data["evidence"] = None  # not checked (--no-evidence)
         if self.error is not None:
             data["error"] = self.error
         if self.warning is not None:
@@ -73,17 +84,19 @@ class Summary:
         return data
 
 
-def render(summary: Summary, fmt: str, *, with_header: bool = False, parts: bool = False) -> str:
-    """One document as it appears on stdout or in its output file."""
+def render(summary: Summary, fmt: str, *, with_header: bool = False, parts: bool = False, cite: bool = False) -> str:
+    """One document as it appears on stdout or in its output file; `cite` marks each sentence's
+    sources in text and Markdown (JSON always carries the evidence)."""
     if fmt == "json":
         return json.dumps(summary.to_dict(parts), ensure_ascii=False, indent=2) + "\n"
     if fmt == "jsonl":
         return json.dumps(summary.to_dict(parts), ensure_ascii=False) + "\n"
+    text = cited(summary, markdown=fmt == "markdown") if cite else summary.summary
     if fmt == "markdown":
-        return f"## {summary.source}\n\n{summary.summary}\n\n"
+        return f"## {summary.source}\n\n{text}\n\n"
     if with_header:
-        return f"==> {summary.source} <==\n{summary.summary}\n\n"
-    return summary.summary + "\n"
+        return f"==> {summary.source} <==\n{text}\n\n"
+    return text + "\n"
 
 
 def render_json_list(summaries: Sequence[Summary], parts: bool = False) -> str:
@@ -95,8 +108,8 @@ def format_ratio(ratio: float | None) -> str:
 
 
 def report_table(summaries: Sequence[Summary], wall_seconds: float, width: int = 80):
-    """A rich Table: per document tokens in/out, ratio, chunks, time and language; the title has
-    the run's output tokens per second.
+    """A rich Table: per document tokens in and out, ratio, chunks, time, language, and how many
+    summary sentences the source supports; the title names the unit and the run's output rate.
 
     Each row stays on one line of a `width`-column terminal: the numbers are kept whole and
     source names too long for what is left are shortened from the left (`…/short.txt`). A
@@ -108,21 +121,24 @@ def report_table(summaries: Sequence[Summary], wall_seconds: float, width: int =
     total_out = sum(s.summary_tokens for s in done)
     unit = done[0].counted_in if done else "tokens"  # "words" when an extractive method had no tokenizer
     rate = _rate(total_out, wall_seconds)
-    title = f"summarize report{'' if rate == '-' else f': {rate} {unit} out per second'}"
+    title = f"summarize report, in {unit}{'' if rate == '-' else f' ({rate} out per second)'}"
     table = Table(title=title, title_justify="left", show_footer=len(summaries) > 1)
+    checked = [s.evidence for s in done if s.evidence is not None]
     columns = [
         ("source", "total", "left"),
-        (f"{unit} in", str(total_in), "right"),
-        (f"{unit} out", str(total_out), "right"),
+        ("in", str(total_in), "right"),
+        ("out", str(total_out), "right"),
         ("ratio", format_ratio(total_in / total_out if total_out else None), "right"),
         ("chunks", str(sum(s.chunks for s in done)), "right"),
-        ("seconds", f"{wall_seconds:.2f}", "right"),
+        ("s", f"{wall_seconds:.2f}", "right"),
         ("lang", "", "left"),
+        ("supported", f"{sum(e.supported for e in checked)}/{sum(e.total for e in checked)}" if checked else "-", "right"),
     ]
     rows = [
-        (s.source, "-", "-", "failed", "-", "-", "-") if s.error is not None else (
+        (s.source, "-", "-", "failed", "-", "-", "-", "-") if s.error is not None else (
             f"! {s.source}" if s.warning else s.source, str(s.input_tokens), str(s.summary_tokens),
             format_ratio(s.compression_ratio), str(s.chunks), f"{s.seconds:.2f}", s.language or "-",
+            f"{s.evidence.supported}/{s.evidence.total}" if s.evidence is not None else "-",
         )
         for s in summaries
     ]
@@ -137,6 +153,73 @@ def report_table(summaries: Sequence[Summary], wall_seconds: float, width: int =
     if any(s.warning and s.error is None for s in summaries):
         table.caption, table.caption_justify = "! a summary with a warning (said above)", "left"
     return table
+
+
+# -- evidence, for people ----------------------------------------------------------------------
+
+
+def cited(summary: Summary, markdown: bool = False) -> str:
+    """The summary with each sentence's sources marked (`[2][5]`, Markdown footnotes `[^2]`), an
+    unsupported sentence marked `[?]`, then the numbered source sentences, quoted, with their
+    line (or page), and what each unsupported sentence says that the source does not."""
+    evidence = summary.evidence
+    if evidence is None:
+        return summary.summary
+    numbers: dict[tuple[int, int], int] = {}
+    sources, doubts, out, at = [], [], [], 0
+    # Footnote labels are the document's own, so several documents in one Markdown file keep theirs apart.
+    slug = re.sub(r"[^0-9A-Za-z]+", "-", summary.source.rsplit("/", 1)[-1]).strip("-").lower() or "source"
+    for n, sentence in enumerate(evidence.sentences, 1):
+        out.append(summary.summary[at:sentence.end])
+        at = sentence.end
+        marks = []
+        if not sentence.supported:
+            label = f"{slug}-q{n}" if markdown else "?"
+            marks.append(f"[^{label}]" if markdown else "[?]")
+            missing = ", ".join(sentence.unsupported) or "no source sentence says it"
+            doubts.append((label, f'"{_flat(sentence.text)}" is not supported by the source: {missing}'))
+        for source in sentence.evidence:
+            key = (source.start, source.end)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                where = f"page {source.page}" if source.page is not None else f"line {source.line}"
+                sources.append((numbers[key], f'{where}: "{_flat(source.text)}"'))
+            marks.append(f"[^{slug}-{numbers[key]}]" if markdown else f"[{numbers[key]}]")
+        out.append("".join(marks))
+    out.append(summary.summary[at:])
+    notes = [f"[^{slug}-{n}]: {line}" if markdown else f"[{n}] {line}" for n, line in sources]
+    notes += [f"[^{label}]: {line}" if markdown else f"[?] {line}" for label, line in doubts]
+    return "".join(out).rstrip() + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def render_check(evidence: "Evidence", width: int | None = None) -> str:
+    """`summarize check`'s text output: each summary sentence with its verdict and score, what it
+    says that the source does not, and its evidence (line or page, quoted); then the totals.
+    With `width` (a terminal's), long lines wrap under their own indent."""
+    lines = []
+    for n, sentence in enumerate(evidence.sentences, 1):
+        verdict = "supported" if sentence.supported else "NOT SUPPORTED"
+        lines.append(f"{n}. {verdict} ({sentence.score:.2f}): {_flat(sentence.text)}")
+        if sentence.unsupported:
+            lines.append(f"   not in the source: {', '.join(sentence.unsupported)}")
+        for source in sentence.evidence:
+            where = f"page {source.page}" if source.page is not None else f"line {source.line}"
+            lines.append(f'   {where}: "{_flat(source.text)}"')
+    coverage = evidence.coverage
+    drawn = ", ".join(unit.label for unit in coverage.units if unit.sentences)
+    parts = {"chunk": "chunks", "page": "pages", "heading": "sections", "position": "fifths"}.get(
+        coverage.units[0].kind if coverage.units else "", "parts")
+    lines.append(f"{evidence.supported} of {evidence.total} sentences supported; the summary draws on "
+                 f"{coverage.cited} of {coverage.total} {parts} of the source{f' ({drawn})' if drawn else ''}")
+    if width:
+        import textwrap
+
+        lines = [textwrap.fill(line, width, subsequent_indent=" " * (len(line) - len(line.lstrip()) + 3)) for line in lines]
+    return "\n".join(lines) + "\n"
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def shorten_left(name: str, width: int) -> str:

@@ -50,6 +50,9 @@ class Trace:
     # Where in the text each of `parts` came from: the first pass's chunks' [start, end)
     # characters, so a summary's evidence can be traced through its parts into the text.
     spans: list[tuple[int, int] | None] = field(default_factory=list)
+    # extract-then-abstract: the [start, end) characters of the sentences the model read
+    extracts: list[tuple[int, int]] = field(default_factory=list)
+    truncated: bool = False  # the summary read only the first window of a longer text
     warning: str | None = None
 
     def count(self, piece: str, tokens: int, sentence_ends: int = 0) -> None:
@@ -138,7 +141,7 @@ def truncate(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
     chunks = chunker.chunks(text, trace.count)
     first = next(chunks, ())
     for _ in chunks:  # read on only to count every token (input_tokens), in the same one pass
-        pass
+        trace.truncated = True
     trace.chunks = 1
     summaries = yield Pass(_placed([first], trace), final=True)
     trace.parts = summaries
@@ -148,7 +151,7 @@ def truncate(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
 def extract_then_abstract(text: "Text", chunker: "Chunker", trace: Trace) -> Strategy:
     from .chunker import whole
     from .methods.extractive import select_within_budget, textrank_scores
-    from .sentences import split_sentences
+    from .sentences import sentence_spans
 
     text = whole(text)  # TextRank ranks all sentences at once
     head, rest = _first_two(chunker.chunks(text, trace.count))
@@ -157,9 +160,11 @@ def extract_then_abstract(text: "Text", chunker: "Chunker", trace: Trace) -> Str
     if len(head) < 2:
         ids = head[0] if head else ()
     else:
-        sentences = split_sentences(text)
+        spans = sentence_spans(text)
+        sentences = [text[start:end] for start, end in spans]
         costs = [len(chunker.encode(sentence)[0]) for sentence in sentences]
         keep = select_within_budget(textrank_scores(sentences), costs, chunker.content_size)
+        trace.extracts = [spans[i] for i in keep]
         ids = tuple(chunker.encode(" ".join(sentences[i] for i in keep))[0][: chunker.content_size])
     trace.chunks = 1
     summaries = yield Pass([tuple(ids)], final=True)

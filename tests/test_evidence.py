@@ -257,8 +257,21 @@ def test_to_dict_has_exactly_the_promised_fields():
     assert set(out) == {"sentences", "supported", "total", "coverage"}
     assert (out["supported"], out["total"]) == (1, 2)
     assert set(out["sentences"][0]) == {"text", "start", "end", "supported", "score", "evidence", "unsupported"}
-    assert set(out["sentences"][0]["evidence"][0]) == {"start", "end", "text", "score"}  # no page: none known
+    assert set(out["sentences"][0]["evidence"][0]) == {"start", "end", "text", "score", "line"}  # no page: none known
     assert out["sentences"][1]["evidence"] == [] and "Apple" in out["sentences"][1]["unsupported"]
+
+
+def test_sections_of_pages_headings_and_chunks_and_cited_pages_by_their_own_number():
+    from summarizer.evidence import sections_of
+
+    document = "# Roads\nThe bridge opened in May. It cost 2 million pounds.\n\n# Rivers\nThe river flooded twice."
+    headings = sections_of(document)
+    assert [(s.label, document[s.start:s.end].split("\n")[0]) for s in headings] == [("# Roads", "# Roads"), ("# Rivers", "# Rivers")]
+    pages = sections_of(document, pages=[(2, 0), (5, document.index("# Rivers"))])
+    assert [(s.label, s.number) for s in pages if s.kind == "page"] == [("page 2", 2), ("page 5", 5)]
+    cited = ground("The river flooded twice.", document, sections=pages).sentences[0].evidence[0]
+    assert (cited.page, cited.line, cited.text) == (5, 5, "The river flooded twice.")
+    assert [s.label for s in sections_of(document, chunks=[(0, 40), None, (40, 80)]) if s.kind == "chunk"] == ["chunk 1", "chunk 3"]
 
 
 def test_empty_summary_and_empty_document():

@@ -31,7 +31,7 @@ def test_lead_picks_the_first_sentences_offline(article, monkeypatch):
     assert data["model"] == "lead" and data["counted_in"] == "words"
     assert data["input_tokens"] == len(TEXT.split()) and data["summary_tokens"] == 19
     report = invoke(article, "--method", "lead", "--sentences", "2").stderr
-    assert "words in" in report and "tokens in" not in report, "the report names the unit it counted"
+    assert "report, in words" in report and "in tokens" not in report, "the report names the unit it counted"
 
 
 def test_textrank_leaves_the_off_topic_sentence_out(article, monkeypatch):

@@ -54,7 +54,10 @@ def _execute(request: CheckRequest) -> int:
     if request.fmt == "json":
         sys.stdout.write(json.dumps(evidence.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(render_check(evidence, source.text))
+        import shutil
+
+        width = shutil.get_terminal_size().columns - 1 if sys.stdout.isatty() else None
+        sys.stdout.write(render_check(evidence, width))
     return EXIT_OK if evidence.supported == evidence.total else EXIT_FAILED
 
 

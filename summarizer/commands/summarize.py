@@ -36,6 +36,7 @@ class Request:
     globs: tuple[str, ...] | None = None
     quiet: bool = False
     parts: bool = False
+    cite: bool = False
     resume: bool = False
     overwrite: bool = False
     debug: bool = False
@@ -120,14 +121,14 @@ def _targets(output_dir: Path, sources: list[Source], fmt: str) -> dict[int, Pat
 def _emit(result: Summary, target: Path | None, request: Request, several: bool, manifest, digest: str, settings: str) -> None:
     if target is not None:
         if result.error is None:
-            payload = render(result, _file_format(request.fmt), parts=request.parts).encode("utf-8")
+            payload = render(result, _file_format(request.fmt), parts=request.parts, cite=request.cite).encode("utf-8")
             try:
                 manifest.record(target, digest, settings, payload)
                 write_atomic(target, payload)
             except OSError as exc:
                 raise CannotWrite(_write_failure(target, exc)) from exc
     elif request.fmt == "jsonl" or (request.fmt != "json" and result.error is None):
-        sys.stdout.write(render(result, request.fmt, with_header=several, parts=request.parts))
+        sys.stdout.write(render(result, request.fmt, with_header=several, parts=request.parts, cite=request.cite))
         sys.stdout.flush()
 
 
@@ -273,7 +274,10 @@ def _execute(request: Request) -> int:
     summarizer = open_summarizer(request.layers, request.quiet, weights=request.engine == "local")
     if isinstance(summarizer, int):
         return summarizer
-    rendering = {"format": _file_format(request.fmt), "parts": request.parts}
+    if request.cite and not summarizer.settings.evidence:
+        error("--cite marks each sentence's sources, which --no-evidence turns off; give one of them")
+        return EXIT_USAGE
+    rendering = {"format": _file_format(request.fmt), "parts": request.parts, "cite": request.cite}
     settings = settings_fingerprint(summarizer, rendering) if manifest is not None else ""
     done = {}
     if request.resume:

@@ -306,13 +306,14 @@ def _enter(cwd: str) -> None:
 def _document_to_json(document: Document) -> str:
     return json.dumps({
         "source": document.source, "text": document.text, "relpath": str(document.relpath),
-        "digest": document.digest, "notes": list(document.notes),
+        "digest": document.digest, "notes": list(document.notes), "pages": [list(page) for page in document.pages],
     })
 
 
 def _document_from_json(text: str) -> Document:
     data = json.loads(text)
-    return Document(data["source"], data["text"], PurePosixPath(data["relpath"]), data["digest"], tuple(data["notes"]))
+    return Document(data["source"], data["text"], PurePosixPath(data["relpath"]), data["digest"], tuple(data["notes"]),
+                    tuple(tuple(page) for page in data["pages"]))
 
 
 def _outcome_to_json(outcome: Outcome) -> str:
@@ -327,6 +328,9 @@ def _outcome_from_json(text: str) -> Outcome:
     data = json.loads(text)
     record = data["record"]
     if record is not None:
-        parts = record["parts"]
-        record = Summary(**{**record, "parts": tuple(parts) if parts is not None else None})
+        from ..evidence import Evidence
+
+        parts, evidence = record["parts"], record["evidence"]
+        record = Summary(**{**record, "parts": tuple(parts) if parts is not None else None,
+                            "evidence": Evidence.from_fields(evidence) if evidence is not None else None})
     return Outcome(data["position"], record, data["digest"], tuple(data["notes"]), data["resumed"])

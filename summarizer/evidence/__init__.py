@@ -31,7 +31,7 @@ from typing import Sequence
 from ..sentences import sentence_spans
 from .align import Claim, Index, Match, Weights, candidates, support
 from .claims import unsupported as _unsupported
-from .coverage import Coverage, Covered, Pages, Section, coverage as _coverage, units as _units
+from .coverage import Coverage, Covered, Pages, Section, coverage as _coverage, sections_of, units as _units
 from .text import Token, tokenize
 
 # A sentence is supported when its evidence covers at least this share of its weighted content
@@ -44,7 +44,8 @@ THRESHOLD = 0.15
 
 _SEPARATOR = "\n\n"
 
-__all__ = ["THRESHOLD", "Cited", "Coverage", "Covered", "Evidence", "Part", "Section", "SentenceEvidence", "ground"]
+__all__ = ["THRESHOLD", "Cited", "Coverage", "Covered", "Evidence", "Part", "Section", "SentenceEvidence", "ground",
+           "sections_of"]
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,10 @@ class Cited:
     text: str
     score: float
     page: int | None = None
+    line: int = 1  # the document's line it starts on, from 1
 
     def to_dict(self) -> dict:
-        out = {"start": self.start, "end": self.end, "text": self.text, "score": round(self.score, 3)}
+        out = {"start": self.start, "end": self.end, "text": self.text, "score": round(self.score, 3), "line": self.line}
         if self.page is not None:
             out["page"] = self.page
         return out
@@ -113,6 +115,15 @@ class Evidence:
     @property
     def total(self) -> int:
         return len(self.sentences)
+
+    @classmethod
+    def from_fields(cls, data: dict) -> "Evidence":
+        """An Evidence back from `dataclasses.asdict` of one (a record sent between processes)."""
+        sentences = tuple(
+            SentenceEvidence(**{**s, "evidence": tuple(Cited(**c) for c in s["evidence"]), "unsupported": tuple(s["unsupported"])})
+            for s in data["sentences"]
+        )
+        return cls(sentences, Coverage(tuple(Covered(**unit) for unit in data["coverage"]["units"])))
 
     def to_dict(self) -> dict:
         return {
@@ -161,7 +172,7 @@ def ground(
 
 def _cite(document: str, match: Match, pages: Pages) -> Cited:
     s = match.sentence
-    return Cited(s.start, s.end, document[s.start:s.end], match.score, pages(s.start))
+    return Cited(s.start, s.end, document[s.start:s.end], match.score, pages(s.start), document.count("\n", 0, s.start) + 1)
 
 
 class _Whole:

@@ -7,6 +7,7 @@ counting the citations per section shows it at a glance.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -23,6 +24,24 @@ class Section:
     start: int
     end: int
     kind: str
+    number: int | None = None  # a page's own number (a PDF's pages without text have no section)
+
+
+def sections_of(document: str, pages: Sequence[tuple[int, int]] = (),
+                chunks: Sequence[tuple[int, int] | None] = ()) -> list[Section]:
+    """The sections a reader knows of `document`: a PDF's pages ((number, start) as the reader
+    found them), Markdown headings (`# ...` lines, each up to the next), and the chunks a long
+    document was cut into ([start, end) spans)."""
+    found = [Section(f"page {number}", start, end, "page", number)
+             for (number, start), end in zip(pages, [*(start for _, start in pages[1:]), len(document)])]
+    starts = [m.start() for m in _HEADING.finditer(document)]
+    found += [Section(document[a:document.index("\n", a) if "\n" in document[a:b] else b].strip(), a, b, "heading")
+              for a, b in zip(starts, [*starts[1:], len(document)])]
+    found += [Section(f"chunk {n}", span[0], span[1], "chunk") for n, span in enumerate(chunks, 1) if span is not None]
+    return found
+
+
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+\S", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -97,15 +116,17 @@ def coverage(sections: Sequence[Section], cited: Iterable[Sequence[int]]) -> Cov
 
 
 class Pages:
-    """The page a document offset falls on: the n-th "page" section (by start) is page n."""
+    """The page a document offset falls on: a "page" section's own number, else its place
+    among the page sections (by start), from 1."""
 
     def __init__(self, sections: Sequence[Section]) -> None:
         pages = sorted((s for s in sections if s.kind == "page"), key=lambda s: s.start)
         self._starts = [s.start for s in pages]
         self._ends = [s.end for s in pages]
+        self._numbers = [s.number if s.number is not None else n for n, s in enumerate(pages, 1)]
 
     def __call__(self, offset: int) -> int | None:
         n = bisect.bisect_right(self._starts, offset) - 1
         if n < 0 or offset >= self._ends[n]:
             return None
-        return n + 1
+        return self._numbers[n]
