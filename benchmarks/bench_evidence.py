@@ -17,8 +17,12 @@ Measured, per summary sentence, with the bigram matcher below as the baseline in
            another article's highlights that this article lacks;
   (e)      a copied sentence without negation with one inserted ("was" -> "was not"): share
            flagged; and a copied sentence with its negation removed ("wasn't" -> "was");
-  (d)      a run's time with evidence over without: needs the pipeline, so the integration
-           measures it and fills the report's "d" entry (printed as not measured until then);
+  (d)      a run's time with evidence over without: benchmarks/bench_evidence_cost.py (whole runs);
+  (f)      with --attention-model DIR (the tests' trained tiny T5, which copies a text's first
+           sentence: `python tests/trained_t5.py` prints its folder): the model's cross-attention
+           as a second signal, on 5-sentence texts of that task, against text alignment: how often
+           each picks the copied sentence, and the attention share a sentence swapped in from
+           another text still gets (attention always falls somewhere, so it cannot flag);
   FRANK    the models' summaries: AUROC of the summary's lowest sentence score against the
            human judgement "has an error" (a real-world check; its errors include grammar and
            coreference, which no text alignment sees). `--misses N` prints N failures per probe.
@@ -462,11 +466,15 @@ def table(report: dict) -> str:
         )
     )
     lines.append("bigram threshold (90% of genuine pass): " + ", ".join(f"{n} {f['bigram']['threshold']:.3f}" for n, f in forms.items()))
-    d = report["d"]
-    lines.append(
-        "(d) time with evidence / without: "
-        + (", ".join(f"{k} {v:.3f}" for k, v in d.items()) if d else "not measured here (needs the pipeline)")
-    )
+    lines.append("(d) time with evidence / without: benchmarks/bench_evidence_cost.py")
+    f = report.get("attention")
+    if f:
+        lines.append(
+            f"(f) attention, {f['texts']} texts of the copy task: top sentence is the copied one "
+            f"{f['attention_picks_copied']:.3f} (alignment {f['alignment_picks_copied']:.3f}); mean share of the top "
+            f"sentence {f['share_genuine']:.2f} copied vs {f['share_swapped']:.2f} swapped-in (alignment flags "
+            f"{f['alignment_flags_swapped']:.3f} of those)"
+        )
     frank = report["frank"]
     lines.append(
         f"FRANK model summaries ({frank['summaries']}, {frank['with_error']} with a human-found error): "
@@ -481,6 +489,40 @@ def table(report: dict) -> str:
         + f"; {t['doc_5mb_chars'] / 1e6:.1f} MB document with {t['doc_5mb_parts']} parts {t['doc_5mb_parts_ms']:.1f} ms"
     )
     return "\n".join(lines)
+
+
+def attention_signal(model_dir: Path, texts: int = 40) -> dict:
+    """(f): texts of five sentences of the copy task; the copied (first) sentence and a sentence
+    of another text, each checked with the model's attention as a second signal."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from transformers import AutoTokenizer
+
+    from summarizer import Summarizer
+    from summarizer.evidence.attention import with_attention
+    from trained_t5 import held_out_pairs, training_sentences
+
+    summarizer = Summarizer(str(model_dir), backend="torch")
+    sentences = training_sentences(AutoTokenizer.from_pretrained(model_dir))
+    rng = random.Random(0)
+    pairs = held_out_pairs(sentences, texts)
+    found = {"attention": [], "alignment": [], "share_genuine": [], "share_swapped": [], "flagged": []}
+    for n, (first, second) in enumerate(pairs):
+        document = " ".join([first, second, *rng.sample([s for s in sentences if s not in (first, second)], 3)])
+        other = pairs[(n + 1) % len(pairs)][0]
+        for summary, genuine in ((first, True), (other, False)):
+            evidence = with_attention(ground(summary, document), summarizer, summary, document)
+            sentence = evidence.sentences[0]
+            if genuine:
+                found["attention"].append(sentence.attention is not None and sentence.attention.text == first)
+                found["alignment"].append(bool(sentence.evidence) and sentence.evidence[0].text == first)
+                found["share_genuine"].append(sentence.attention.score if sentence.attention else 0.0)
+            else:
+                found["share_swapped"].append(sentence.attention.score if sentence.attention else 0.0)
+                found["flagged"].append(not sentence.supported)
+    mean = statistics.mean
+    return {"texts": texts, "attention_picks_copied": mean(found["attention"]), "alignment_picks_copied": mean(found["alignment"]),
+            "share_genuine": mean(found["share_genuine"]), "share_swapped": mean(found["share_swapped"]),
+            "alignment_flags_swapped": mean(found["flagged"])}
 
 
 def show_misses(results: dict, limit: int) -> None:
@@ -505,6 +547,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--forms", default="cased,lower,mixed")
     parser.add_argument("--misses", type=int, default=0, help="print this many failures of each probe")
+    parser.add_argument("--attention-model", type=Path, help="(f): the trained tiny T5's folder")
     args = parser.parse_args()
     if not (args.data / "human_annotations.json").exists():
         sys.exit(f"no FRANK data in {args.data}: see benchmarks/data/README.md")
@@ -521,7 +564,7 @@ def main() -> None:
         "forms": forms,
         "frank": frank_check(chosen),
         "timings": timings(articles),
-        "d": None,  # (d) {"speed_workload": ratio, "long_document": ratio}, from the pipeline
+        "attention": attention_signal(args.attention_model) if args.attention_model else None,
     }
     print(json.dumps(report, indent=2) if args.format == "json" else table(report))
 

@@ -460,7 +460,7 @@ class Pipeline:
 
         trace = doc.trace
         summary_tokens = len(self.model.tokenizer(text, add_special_tokens=False).input_ids) if text else 0
-        evidence = self._evidence(doc, text)
+        evidence, skipped = self._evidence(doc, text)
         notes = [*doc.notes, *([trace.warning] if trace.warning else []),
                  *problems(text, trace.input_tokens, summary_tokens)]
         return Summary(
@@ -479,20 +479,22 @@ class Pipeline:
             backend=self.backend_name,
             language=doc.language,
             evidence=evidence,
+            note=skipped,
             final_input=doc.final_input if doc.issued == 1 else (),  # one final pass (not --strategy map's many)
         )
 
-    def _evidence(self, doc: _Doc, summary: str) -> "Evidence | None":
+    def _evidence(self, doc: _Doc, summary: str) -> tuple["Evidence | None", str | None]:
         """Where each sentence of the summary comes from in the document as read, traced through
-        the passes the strategy made (evidence.ground); None when not asked for, or when the
+        the passes the strategy made (evidence.ground), and a note when there is none: when the
         text cannot be read again (a one-shot stream) or is too long to hold for it."""
-        if not doc.plan.settings.evidence or doc.text is None:
-            return None
-        document = doc.text if isinstance(doc.text, str) else _held(doc.text)
+        if not doc.plan.settings.evidence:
+            return None, None
+        document = None if doc.text is None else doc.text if isinstance(doc.text, str) else _held(doc.text)
         if document is None:
-            doc.notes.append(f"no evidence: the text is over {EVIDENCE_CHARS // 10**6} million characters")
-            return None
-        return grounded(summary, document, doc.trace, doc.pages)
+            why = "it came as a stream that cannot be read again" if doc.text is None else (
+                f"the text is over {EVIDENCE_CHARS // 10**6} million characters")
+            return None, f"no evidence: {why}"
+        return grounded(summary, document, doc.trace, doc.pages), None
 
     def _checked(self, item: Any) -> Summary | None:
         """An input without text fails before any work. A held text is looked at; a stream is

@@ -88,9 +88,12 @@ class SentenceEvidence:
     score: float
     evidence: tuple[Cited, ...]
     unsupported: tuple[str, ...]
+    # The source sentence the model's cross-attention favours (`score`: its share), when a model
+    # was asked (`summarize check --model`); reported beside the evidence, never deciding.
+    attention: Cited | None = None
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "text": self.text,
             "start": self.start,
             "end": self.end,
@@ -99,6 +102,9 @@ class SentenceEvidence:
             "evidence": [cited.to_dict() for cited in self.evidence],
             "unsupported": list(self.unsupported),
         }
+        if self.attention is not None:
+            out["attention"] = self.attention.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,8 @@ class Evidence:
     def from_fields(cls, data: dict) -> "Evidence":
         """An Evidence back from `dataclasses.asdict` of one (a record sent between processes)."""
         sentences = tuple(
-            SentenceEvidence(**{**s, "evidence": tuple(Cited(**c) for c in s["evidence"]), "unsupported": tuple(s["unsupported"])})
+            SentenceEvidence(**{**s, "evidence": tuple(Cited(**c) for c in s["evidence"]), "unsupported": tuple(s["unsupported"]),
+                                "attention": Cited(**s["attention"]) if s.get("attention") else None})
             for s in data["sentences"]
         )
         return cls(sentences, Coverage(tuple(Covered(**unit) for unit in data["coverage"]["units"])))
