@@ -162,3 +162,23 @@ def test_the_apis_check_is_the_commands(tmp_path):
     assert evidence.supported == evidence.total == 1
     with pytest.raises(summarizer.InputError, match="summary: empty"):
         summarizer.check("  ", BRIDGE)
+
+
+def test_check_with_a_model_adds_its_attention_beside_the_evidence(trained_model_dir, tmp_path):
+    """The trained T5 copies a text's first sentence: checked with that model, the copy's
+    attention favours that sentence, and the verdict is still the text alignment's."""
+    from transformers import AutoTokenizer
+
+    from trained_t5 import held_out_pairs, training_sentences
+
+    [(first, second)] = held_out_pairs(training_sentences(AutoTokenizer.from_pretrained(trained_model_dir)), 1)
+    document = f"{first} {second}"
+    source = tmp_path / "source.txt"
+    source.write_text(document, encoding="utf-8")
+    result = invoke("check", "-", "--source", source, "--model", trained_model_dir, "--format", "json", input=first)
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0, result.stderr
+    attention = data["sentences"][0]["attention"]
+    assert attention["text"] == first and 0 < attention["score"] <= 1
+    assert document[attention["start"]:attention["end"]] == first
+
