@@ -8,8 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..readers import ReadError, discover, read
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, load_weights, say
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, load_weights, read_one, say
 
 
 @dataclass(frozen=True)
@@ -62,15 +61,8 @@ class MapRequest:
 
 def execute_attention_map(request: MapRequest) -> int:
     """`summarize attention-map`: a PNG with --out, else a terminal rendering on stdout."""
-    listing = discover([request.path])
-    for problem in listing.errors:
-        error(f"{problem.source}: {problem.message}")
-    if not listing.sources:
-        return EXIT_FAILED
-    try:
-        document = read(listing.sources[0])
-    except ReadError as exc:
-        error(f"{request.path}: {exc}")
+    document = read_one(request.path)
+    if document is None:
         return EXIT_FAILED
     if not document.text.strip():
         error(f"{document.source}: empty input, nothing to summarize")

@@ -13,8 +13,7 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import SummarizerError
-from ..readers import ReadError, discover, read
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, read_limits, unexpected
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, read_one, unexpected
 
 
 @dataclass(frozen=True)
@@ -62,22 +61,9 @@ def _execute(request: CheckRequest) -> int:
 
 
 def _read(path: str, what: str):
-    """The document at `path` (a file, a URL, or - for stdin), through the summarizer's readers;
-    None after saying in one line why there is none."""
-    limits = read_limits()
-    listing = discover([path])
-    if limits is None:
-        return None
-    if listing.errors or len(listing.sources) != 1:
-        problem = listing.errors[0].message if listing.errors else "name one file (or a URL, or -), not a folder"
-        error(f"{what} {path}: {problem}")
-        return None
-    try:
-        document = read(listing.sources[0], limits=limits)
-    except ReadError as exc:
-        error(f"{what} {path}: {exc}")
-        return None
-    if not document.text.strip():
+    """The summary or the source, read; None after saying in one line why there is none."""
+    document = read_one(path, what)
+    if document is not None and not document.text.strip():
         error(f"{what} {path}: empty, nothing to check")
         return None
     return document

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ..config import Layer
 from ..errors import SummarizerError
-from ..readers import ReadLimits
+from ..readers import ReadError, ReadLimits, discover, read
 
 if TYPE_CHECKING:
     from ..api import Summarizer
     from ..models.loading import LoadedModel
+    from ..readers import Document
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED = 141, 130, 143
@@ -83,3 +84,23 @@ def read_limits() -> ReadLimits | None:
         error(f"{URL_TIMEOUT_VARIABLE}={value!r} is not a number of seconds above 0")
         return None
     return ReadLimits(timeout=timeout)
+
+
+def read_one(path: str, what: str = "") -> "Document | None":
+    """The one input `path` names (a file, an http(s) URL, or - for stdin), through the
+    summarizer's readers; None after saying in one line why there is none (`what` names the
+    input in that line: "summary", "source")."""
+    name = f"{what} {path}" if what else path
+    limits = read_limits()
+    if limits is None:
+        return None
+    listing = discover([path])
+    if listing.errors or len(listing.sources) != 1:
+        problem = listing.errors[0].message if listing.errors else "name one file (or a URL, or -), not a folder"
+        error(f"{name}: {problem}")
+        return None
+    try:
+        return read(listing.sources[0], limits=limits)
+    except ReadError as exc:
+        error(f"{name}: {exc}")
+        return None
