@@ -39,9 +39,8 @@ def serve(summarizer: "Summarizer", host: str, port: int, limits: "ServeLimits",
         if server is not None:
             server.should_exit = True
 
-    batcher = Batcher(summarizer, capacity=limits.queue, on_death=died)
     metrics = Metrics(lambda: batcher.load, limits.queue)
-    batcher.on_batch = metrics.batch
+    batcher = Batcher(summarizer, capacity=limits.queue, on_batch=metrics.batch, on_death=died)
     app = create_app(summarizer, batcher, limits, metrics)
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning" if quiet else "info", access_log=not quiet,

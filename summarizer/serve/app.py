@@ -386,7 +386,7 @@ def _validation_line(errors: list[dict[str, Any]]) -> str:
     if not errors:
         return "invalid request"
     first = errors[0]
-    field = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body",)) or "request"
+    field = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")) or "request"
     if first.get("type") == "extra_forbidden":
         return (f"{field}: not a per-request setting (requests may set {', '.join(SummarizeRequest.setting_names())}; "
                 "the model, backend and device are the server's)")
