@@ -13,6 +13,7 @@ nothing here prints or exits.
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -172,12 +173,17 @@ class Summarizer:
     # -- summarizing -------------------------------------------------------------------------------
 
     def run(self, items: Iterable[Any], progress: Callable[[int, int], None] | None = None,
-            memo_for: Callable[[int], Any] | None = None) -> Iterator[tuple[int, Summary]]:
+            memo_for: Callable[[int], Any] | None = None, *, fair: bool = False,
+            on_batch: Callable[[int, float], None] | None = None) -> Iterator[tuple[int, Summary]]:
         """(input position, Summary) per item as documents finish, whatever their order: the
         streaming primitive the CLI's engines and the server build on. Items are str, `Item`s,
         or anything with `source` and `text`; `IDLE` means nothing more has arrived yet.
-        `memo_for(position)` keeps an input's chunk summaries for a resumed run."""
-        return self.pipeline.run((_item(x, position) for position, x in _numbered(items)), progress, memo_for)
+        `memo_for(position)` keeps an input's chunk summaries for a resumed run. `fair` takes
+        turns across items (a server's requests) instead of finishing the oldest first;
+        `on_batch(rows, seconds)` hears each generate() call. Closing the iterator stops the
+        work and closes `items`."""
+        return self.pipeline.run((_item(x, position) for position, x in _numbered(items)), progress, memo_for,
+                                 fair=fair, on_batch=on_batch)
 
     def per_text(self, **settings: Any) -> RunSettings | None:
         """The settings for one text (or request) that changes `settings` (generation, chunking,
@@ -226,11 +232,14 @@ class Summarizer:
         items = texts if per_text is None else (_with_settings(_item(x, i), per_text) for i, x in _numbered(texts))
         waiting: dict[int, Summary] = {}
         position = 0
-        for index, record in self.run(items, progress):
-            waiting[index] = record
-            while position in waiting:
-                yield waiting.pop(position)
-                position += 1
+        # Closed with this generator (a caller that stops early): no more generation, and
+        # `texts` closed (a file walk's open file is released).
+        with closing(self.run(items, progress)) as records:
+            for index, record in records:
+                waiting[index] = record
+                while position in waiting:
+                    yield waiting.pop(position)
+                    position += 1
 
     def summarize_files(self, paths: Iterable[str | Path], *, globs: Sequence[str] | None = None,
                         **settings: Any) -> Iterator[Summary]:

@@ -27,6 +27,7 @@ from .device import DEVICE_CHOICES, DTYPE_CHOICES
 from .engines import ENGINE_CHOICES
 from .errors import SettingsError
 from .methods import METHOD_CHOICES
+from .serve.limits import MAX_INPUT_TOKENS
 from .commands.common import EXIT_USAGE, error
 from .strategies import STRATEGY_CHOICES
 
@@ -287,18 +288,28 @@ SERVER = "Server"
 @with_settings
 def serve_command(
     *, flags: dict[str, Any],
-    host: str = typer.Option("127.0.0.1", help="Address to listen on. Anything but loopback exposes the model to your network, unauthenticated.", rich_help_panel=SERVER),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on. Anything but loopback exposes the model to your network: set --api-key.", rich_help_panel=SERVER),
     port: int = typer.Option(8000, min=0, max=65535, help="Port to listen on (0: any free one).", rich_help_panel=SERVER),
     allow_urls: bool = typer.Option(False, "--allow-urls", help="Let requests name URLs for the server to fetch (off: a server that fetches any URL is an SSRF hole).", rich_help_panel=SERVER),
     max_body_size: str = typer.Option("10M", metavar="SIZE", help="Largest request body (413 past it).", rich_help_panel=SERVER),
     queue_size: int = typer.Option(64, min=1, help="Documents waiting or running at once (503 past it).", rich_help_panel=SERVER),
-    timeout: float = typer.Option(300.0, min=1, help="Seconds a request may wait for its summary (504 past it).", rich_help_panel=SERVER),
+    timeout: float = typer.Option(300.0, min=1, max=86400, help="Seconds a request may wait for its summary (504 past it; its work is dropped).", rich_help_panel=SERVER),
+    max_input_tokens: int = typer.Option(MAX_INPUT_TOKENS, min=1, help="Input tokens one request may have (422 past it).", rich_help_panel=SERVER),
+    max_new_tokens: Optional[int] = typer.Option(None, min=1, help="Most tokens a request may ask a summary or chunk summary to have: max_length, min_length, the chunk lengths (422 past it). (default: 256, or the server's own lengths if longer)", rich_help_panel=SERVER),
+    max_beams: Optional[int] = typer.Option(None, min=1, help="Most beams a request may ask for (422 past it). (default: 4, or the server's own num_beams if more)", rich_help_panel=SERVER),
+    grace: float = typer.Option(30.0, min=0, max=86400, help="Seconds requests in flight get after SIGTERM or Ctrl-C; then the rest are answered 503 and the server exits.", rich_help_panel=SERVER),
+    keep_alive: float = typer.Option(5.0, min=0.1, max=3600, help="Seconds an idle connection (or one that sends no request) stays open.", rich_help_panel=SERVER),
+    max_connections: int = typer.Option(128, min=1, help="Open connections at once (a request past them is answered 503).", rich_help_panel=SERVER),
+    api_key: Optional[str] = typer.Option(None, envvar="SUMMARIZER_API_KEY", show_envvar=True, show_default=False, help="Require 'Authorization: Bearer KEY' on /v1/* (401 without it). Prefer the environment variable: a flag shows in `ps`.", rich_help_panel=SERVER),
     quiet: Quiet = False,
 ) -> None:
     from .commands.serve import execute_serve
 
     layers = _settings_layers(flags)
-    raise typer.Exit(execute_serve(layers, host, port, max_body_size, queue_size, timeout, allow_urls, quiet))
+    limits = dict(max_body=max_body_size, queue=queue_size, timeout=timeout, allow_urls=allow_urls,
+                  max_input_tokens=max_input_tokens, max_new_tokens=max_new_tokens, max_beams=max_beams, grace=grace,
+                  keep_alive=keep_alive, max_connections=max_connections, api_key=api_key)
+    raise typer.Exit(execute_serve(layers, host, port, limits, quiet))
 
 
 @app.command("check", help="Check a summary against its source: the source sentences behind each of its sentences, and what none of them say. Exit 0 when every sentence is supported, 1 when one is not, 2 when the check cannot be made.")

@@ -11,6 +11,7 @@ themselves can conflict.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from dataclasses import dataclass, fields, replace
@@ -32,6 +33,10 @@ BUILT_IN = "built-in"
 # meets it, while an endless pipe is refused within a second at pipe speed, within a minute
 # from a producer that writes 2 MB/s. Days of summarizing on a CPU lie far below it.
 DEFAULT_MAX_INPUT_SIZE = 100 * 10**6
+# The largest count a setting may hold: what the C and C++ code under torch and CTranslate2
+# takes as an int (a bigger one is an OverflowError deep inside generate()).
+MOST = 2**31 - 1
+MOST_SEED = 2**32 - 1  # CTranslate2 seeds with an unsigned 32-bit int (torch takes more)
 
 
 @dataclass(frozen=True)
@@ -357,10 +362,24 @@ def _yield_lengths(merged: dict[str, Any], user: Mapping[str, Any], keys: tuple[
         give_way(high, values[0], f"raised to --{low.replace('_', '-')}")
 
 
-def _check_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
-    """TOML can carry any type; a bool is an int to Python but never a length or a rate."""
+def _check_type(name: str, value: Any, kind: type | tuple[type, ...], most: int | None = MOST) -> None:
+    """TOML can carry any type; a bool is an int to Python but never a length or a rate. A
+    count is at most MOST; a real number is finite (JSON and Python parse NaN and Infinity,
+    and every comparison with NaN is false, so it would pass every range check below)."""
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise SettingsError(f"{name} must be a number, not {value!r}")
+        raise SettingsError(f"{name} must be a number, not {_shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number, not {value}")
+    if most is not None and isinstance(value, int) and abs(value) > most:
+        raise SettingsError(f"{name} must be at most {most:,} (got {_shown(value)})")
+
+
+def _shown(value: Any) -> str:
+    """A value for a one-line message: a 5000-digit number or a long string cut short."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
+        return f"a number of {value.bit_length():,} bits"  # repr of a 5000-digit int raises
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} characters)"
 
 
 def _validate_bounds(b: Bounds) -> None:
@@ -390,7 +409,8 @@ def validate(settings: RunSettings) -> None:
     if not isinstance(g.prefix, str):
         raise SettingsError(f"prefix must be a string, not {g.prefix!r}")
     if g.seed is not None:
-        _check_type("--seed", g.seed, int)
+        if isinstance(g.seed, bool) or not isinstance(g.seed, int) or not 0 <= g.seed <= MOST_SEED:
+            raise SettingsError(f"--seed must be a whole number from 0 to {MOST_SEED:,} (got {_shown(g.seed)})")
     if g.max_length < 1:
         raise SettingsError(f"--max-length must be at least 1 (got {g.max_length})")
     if g.min_length < 0:
@@ -439,7 +459,7 @@ def validate(settings: RunSettings) -> None:
             _check_type(flag, value, int)
             if value < 1:
                 raise SettingsError(f"{flag} must be at least 1 (got {value})")
-    _check_type("--max-input-size", settings.max_input_size, int)
+    _check_type("--max-input-size", settings.max_input_size, int, most=None)
     if not (isinstance(g.early_stopping, bool) or g.early_stopping == "never"):
         raise SettingsError(f"early_stopping must be true, false or \"never\" (got {g.early_stopping!r})")
     for flag, value in (("--whole-sentences", settings.whole_sentences), ("--allow-pickle", settings.allow_pickle)):

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field, replace
 from itertools import chain, count
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
+from .characters import cleaned
 from .chunker import Chunker, whole
 from .config import GenerationSettings, RunSettings
 from .errors import SettingsError, first_line
 from .lengths import Measure, capped, final_lengths, word_bounds
 from .report import Summary
-from .scheduling import Job, JobQueue
+from .scheduling import ADMIT, FAIR, OLDEST_FIRST, Job, JobQueue
 from .strategies import STRATEGIES, Pass, Trace
 
 if TYPE_CHECKING:
@@ -44,6 +45,9 @@ class _Idle:
 
 IDLE = _Idle()
 _END = object()
+EMPTY = "empty input, nothing to summarize"
+CANCELLED = "cancelled"
+TOO_LONG = "more than"  # how a record over its input-token limit begins
 # Inputs longer than this are never "too short to summarize" (no one sentence is): longer ones
 # are not split into sentences only to find that out.
 AS_IS_CHARS = 20_000
@@ -75,11 +79,15 @@ class Memo(Protocol):
 class Item:
     """A text to summarize. `text` is a str or an iterable of str blocks (a streamed input);
     `settings` replaces the pipeline's for this item only (the generation and chunking ones).
-    Readers' Documents fit too."""
+    `max_input_tokens`: tokenizing stops, and the item fails, once its text passes that many
+    tokens. `cancelled()`: asked between batches; once true, the item's queued work is dropped
+    and it comes back as a "cancelled" record. Readers' Documents fit too."""
 
     source: str
     text: Any
     settings: RunSettings | None = None
+    max_input_tokens: int | None = None
+    cancelled: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -128,12 +136,15 @@ class _Doc:
     target_language: str | None = None  # mBART-50's code for it, when the model writes in its input's language
     text: Any = None  # the text as read, or a stream that reads it again: what the evidence points into
     pages: tuple[tuple[int, int], ...] = ()  # a PDF's (page number, where its text starts)
+    limit: int | None = None  # input tokens it may have
+    cancelled: Callable[[], bool] | None = None
 
     def __lt__(self, other: "_Doc") -> bool:  # open passes are kept oldest first
         return self.seq < other.seq
 
 
 ProgressCallback = Callable[[int, int], None]
+BatchCallback = Callable[[int, float], None]  # rows generated together, seconds they took
 
 
 class Pipeline:
@@ -224,7 +235,7 @@ class Pipeline:
         started = time.perf_counter()
         settings = getattr(item, "settings", None) or self.settings
         pick = lead if settings.method == "lead" else textrank
-        text = whole(_text_of(item))  # the extractive methods rank all sentences at once
+        text = whole(cleaned(_text_of(item)))  # the extractive methods rank all sentences at once
         bounds = settings.bounds
         words = word_bounds(bounds, Measure(0, count_words(text)))
         picked = pick(text, min(settings.sentences, bounds.max_sentences or settings.sentences))
@@ -237,6 +248,14 @@ class Pipeline:
             evidence=grounded(summary, text, pages=getattr(item, "pages", ())) if settings.evidence else None,
         )
 
+    def _extracted(self, item: Any) -> Summary:
+        if isinstance(item, Failure):
+            return self._failure(item)
+        try:
+            return self._checked(item) or self.as_is(item, getattr(item, "settings", None) or self.settings) or self._extractive(item)
+        except Exception as exc:  # noqa: BLE001 -- this document, not the run
+            return self._failure(Failure(item.source, _failed(exc)))
+
     def _counter(self) -> Callable[[str], int]:
         if self.model is None:
             return lambda text: len(text.split())
@@ -246,44 +265,58 @@ class Pipeline:
     # -- the abstractive pipeline ----------------------------------------------------------------
 
     def run(self, items: Iterable[Any], progress: ProgressCallback | None = None,
-            memo_for: Callable[[int], Memo | None] | None = None) -> Iterator[tuple[int, Summary]]:
+            memo_for: Callable[[int], Memo | None] | None = None, *, fair: bool = False,
+            on_batch: BatchCallback | None = None) -> Iterator[tuple[int, Summary]]:
         """Yield (input position, Summary) per input, in the order documents finish. IDLE in
         `items` holds no position: it only says nothing more has arrived yet. `memo_for(position)`
-        gives where an input's chunk summaries are kept for a resumed run (None: nowhere)."""
+        gives where an input's chunk summaries are kept for a resumed run (None: nowhere).
+        `fair`: take turns across documents (a server's requests) instead of finishing the
+        oldest first (a folder); see `scheduling`. `on_batch` hears each generate() call.
+
+        Whatever one document's text or strategy raises fails that document alone, with a
+        one-line error in its record; the run goes on."""
         feed = iter(items)
         positions = count()
         if not self.settings.abstractive:
             for item in feed:
                 if item is not IDLE:
-                    index = next(positions)
-                    yield index, self._failure(item) if isinstance(item, Failure) else (
-                        self._checked(item) or self.as_is(item, getattr(item, "settings", None) or self.settings) or self._extractive(item))
+                    yield next(positions), self._extracted(item)
             return
 
         docs: dict[int, _Doc] = {}  # by admission number
         open_docs: list[_Doc] = []  # documents whose current pass still has inputs to queue, oldest first
-        queue = JobQueue(self._batch_size, self.settings.generation, self.settings.batch_tokens)
+        queue = JobQueue(self._batch_size, self.settings.generation, self.settings.batch_tokens,
+                         FAIR if fair else OLDEST_FIRST)
         admitted = count()
         counts = _Counts()
         exhausted = False
         while True:
-            # Fill the queue: started documents' passes first, then new documents, while short.
+            for doc in [doc for doc in docs.values() if doc.cancelled is not None and doc.cancelled()]:
+                yield doc.index, self._drop(doc, CANCELLED, open_docs, docs, queue, counts)
+            # Fill the queue: the policy says whose open pass to pull from, or to admit a new document.
             idle = False
-            while len(queue) < queue.target and (open_docs or not (exhausted or idle)):
-                if open_docs:
-                    yield from self._pull(open_docs[0], open_docs, docs, queue, counts)
+            while (choice := queue.fill(open_docs, admit=not (exhausted or idle), in_flight=len(docs))) is not None:
+                if choice is not ADMIT:
+                    yield from self._pull(choice, open_docs, docs, queue, counts)
                     continue
                 item = next(feed, _END)
                 if item is _END or item is IDLE:
                     exhausted, idle = item is _END, item is IDLE
-                    break
+                    continue
                 index = next(positions)
                 doc, problem = self._admit(next(admitted), index, item, memo_for(index) if memo_for else None)
                 if problem is not None:
                     yield index, problem
                     continue
                 docs[doc.seq] = doc
-                self._start_pass(doc, next(doc.strategy), open_docs)
+                try:
+                    step = next(doc.strategy)
+                except Exception as exc:  # noqa: BLE001 -- this document's text or strategy, not the run
+                    yield index, self._drop(doc, _failed(exc), open_docs, docs, queue, counts)
+                    continue
+                self._start_pass(doc, step, open_docs)
+                if self._over_limit(doc):
+                    yield index, self._drop(doc, self._limit_message(doc), open_docs, docs, queue, counts)
             if progress:
                 progress(counts.done, counts.known)
             if not len(queue):
@@ -295,19 +328,17 @@ class Pipeline:
             generation = batch[0].generation
             started = time.perf_counter()
             outcomes = self._generate_or_split([job.ids for job in batch], generation)
-            share = (time.perf_counter() - started) / len(batch)
+            took = time.perf_counter() - started
+            if on_batch:
+                on_batch(len(batch), took)
+            share = took / len(batch)
             counts.done += len(batch)
             for job, outcome in zip(batch, outcomes):
                 doc = docs.get(job.doc)
                 if doc is None:  # its document already failed on another chunk
                     continue
                 if isinstance(outcome, Exception):
-                    del docs[job.doc]
-                    if doc in open_docs:
-                        open_docs.remove(doc)
-                    counts.known -= queue.drop(job.doc)
-                    doc.strategy.close()
-                    yield doc.index, self._end(doc, f"generation failed: {first_line(outcome)}")
+                    yield doc.index, self._drop(doc, f"generation failed: {first_line(outcome)}", open_docs, docs, queue, counts)
                     continue
                 doc.seconds += share
                 if job.final:
@@ -318,7 +349,7 @@ class Pipeline:
                         doc.memo.put(self._memo_key(job.ids, generation), text)
                 doc.outstanding -= 1
                 if doc.outstanding == 0 and doc.feed is None:
-                    yield from self._advance(doc, open_docs, docs)
+                    yield from self._advance(doc, open_docs, docs, queue, counts)
             if progress:
                 progress(counts.done, counts.known)
 
@@ -334,14 +365,18 @@ class Pipeline:
             plan = self.plan(settings)
         except SettingsError as exc:
             return None, self._failure(Failure(item.source, str(exc)))
-        as_is = self.as_is(item, settings, plan)
+        try:
+            as_is = self.as_is(item, settings, plan)
+            text, language = (None, None) if as_is is not None else _with_language(cleaned(_text_of(item)))
+        except Exception as exc:  # noqa: BLE001 -- reading this document's text failed, not the run
+            return None, self._failure(Failure(item.source, _failed(exc)))
         if as_is is not None:
             return None, as_is
-        text, language = _with_language(_text_of(item))
         trace = Trace()
         strategy = STRATEGIES[settings.strategy](text, plan.chunker, trace)
         doc = _Doc(seq, index, item.source, plan, strategy, trace, memo=memo, language=language,
-                   text=text if _rereadable(text) else None, pages=getattr(item, "pages", ()))
+                   text=text if _rereadable(text) else None, pages=getattr(item, "pages", ()),
+                   limit=getattr(item, "max_input_tokens", None), cancelled=getattr(item, "cancelled", None))
         if self.model.model_type == "mbart" and settings.generation.target_language is None and language is not None:
             doc.target_language = self._mbart_code(language)
         return doc, None
@@ -350,15 +385,21 @@ class Pipeline:
               counts: _Counts) -> Iterator[tuple[int, Summary]]:
         """Queue the next input of `doc`'s open pass (or take it from the memo); close the pass
         when its inputs are used up."""
-        ids = next(doc.feed, None)
+        try:
+            ids = next(doc.feed, None)
+        except Exception as exc:  # noqa: BLE001 -- chunking or tokenizing this document failed
+            yield doc.index, self._drop(doc, _failed(exc), open_docs, docs, queue, counts)
+            return
+        if self._over_limit(doc):
+            yield doc.index, self._drop(doc, self._limit_message(doc), open_docs, docs, queue, counts)
+            return
         if ids is None:
             open_docs.remove(doc)
             doc.feed = None
             if doc.issued == 0:  # a pass with no inputs
-                del docs[doc.seq]
-                yield doc.index, self._end(doc, "empty input, nothing to summarize")
+                yield doc.index, self._drop(doc, EMPTY, open_docs, docs, queue, counts)
             elif doc.outstanding == 0:  # its last job finished (or was remembered) before the feed ran dry
-                yield from self._advance(doc, open_docs, docs)
+                yield from self._advance(doc, open_docs, docs, queue, counts)
             return
         head, tail = self._input_ends(doc)
         row = (*head, *doc.plan.prefix_ids, *ids, *tail)
@@ -415,16 +456,40 @@ class Pipeline:
         doc.levels += 1
         insort(open_docs, doc)
 
-    def _advance(self, doc: _Doc, open_docs: list[_Doc], docs: dict[int, _Doc]) -> Iterator[tuple[int, Summary]]:
+    def _advance(self, doc: _Doc, open_docs: list[_Doc], docs: dict[int, _Doc], queue: JobQueue,
+                 counts: _Counts) -> Iterator[tuple[int, Summary]]:
         """A pass is done: hand its summaries to the strategy; the record if the strategy is done."""
         summaries = [doc.outputs[i] for i in range(doc.issued)]
         try:
             step = doc.strategy.send(summaries)
         except StopIteration as stop:
             del docs[doc.seq]
+            queue.drop(doc.seq)  # the scheduler forgets it
             yield doc.index, self._record(doc, stop.value)
             return
+        except Exception as exc:  # noqa: BLE001 -- this document's strategy, not the run
+            yield doc.index, self._drop(doc, _failed(exc), open_docs, docs, queue, counts)
+            return
         self._start_pass(doc, step, open_docs)
+
+    def _drop(self, doc: _Doc, message: str, open_docs: list[_Doc], docs: dict[int, _Doc], queue: JobQueue,
+              counts: _Counts) -> Summary:
+        """End a document early (failed, cancelled, over its limit): its queued jobs dropped, its
+        strategy closed; the failed record in its place."""
+        del docs[doc.seq]
+        if doc in open_docs:
+            open_docs.remove(doc)
+        counts.known -= queue.drop(doc.seq)
+        doc.strategy.close()
+        return self._end(doc, message)
+
+    @staticmethod
+    def _over_limit(doc: _Doc) -> bool:
+        return doc.limit is not None and doc.trace.input_tokens > doc.limit
+
+    @staticmethod
+    def _limit_message(doc: _Doc) -> str:
+        return f"{TOO_LONG} {doc.limit:,} input tokens (--max-input-tokens); tokenizing stopped there"
 
     def _generate_or_split(self, rows: list[tuple[int, ...]], generation: GenerationSettings) -> list[list[int] | Exception]:
         """Generate a batch; if that fails (say, out of memory), retry its rows one at a time,
@@ -503,7 +568,7 @@ class Pipeline:
         text = _text_of(item)
         blank = not text.strip() if isinstance(text, str) else getattr(text, "blank", False)
         if blank:
-            return self._failure(Failure(item.source, "empty input, nothing to summarize"))
+            return self._failure(Failure(item.source, EMPTY))
         return None
 
     def as_is(self, item: Any, settings: RunSettings, plan: Plan | None = None) -> Summary | None:
@@ -515,7 +580,7 @@ class Pipeline:
         text = _text_of(item)
         if not isinstance(text, str) or len(text) > AS_IS_CHARS:
             return None
-        text = text.strip()
+        text = cleaned(text).strip()
         sentences, words = len(sentence_spans(text)), count_words(text)
         bounds = settings.bounds
         tokens = plan.chunker.count(text) if plan is not None else self._counter()(text)
@@ -591,6 +656,10 @@ def _with_language(text: Any) -> tuple[Any, str | None]:
             text = chain([sample], blocks)
     found = detect(sample)
     return text, found.code if found is not None else None
+
+
+def _failed(exc: Exception) -> str:
+    return f"failed: {type(exc).__name__}: {first_line(exc)}"
 
 
 def _text_of(item: Any) -> Any:

@@ -1,23 +1,34 @@
-"""Which queued generations run together: started documents first, batches full, padding low.
+"""Which queued generations run together, and whose work is queued next: two policies.
 
-The pipeline queues one job per model input (a chunk, a reduction chunk, a final pass) and asks
-for the next batch. Jobs go oldest document first: a document's later passes (reductions, final
-pass) go ahead of newer documents' chunks, so documents finish in a steady stream, in about the
-order they arrived, instead of all together at the end. The pipeline admits new documents only
-while fewer than `target` jobs wait, which keeps batches full without taking in a whole folder.
+The pipeline queues one job per model input (a chunk, a reduction chunk, a final pass), asks
+the policy what to do while it fills the queue (pull the next input of a started document's
+open pass, or admit a new document), and asks it for each batch. Only jobs with equal
+generation settings can share a `generate()` call; among the jobs a policy may take, the batch
+is the run of `batch_size` neighbours in length, from the first `SORT_WINDOW` batches' worth
+of candidates in the policy's order, that includes the job whose turn it is and pads least.
 
-Only jobs with equal generation settings can share a `generate()` call. Among those, the batch
-is the run of `batch_size` neighbours in length, from the oldest `SORT_WINDOW` batches' worth
-of candidates, that includes the oldest job and pads least.
+- `OLDEST_FIRST` (a folder, the API): jobs go oldest document first, and a started document's
+  passes are pulled before a new document is admitted, so documents finish in a steady stream,
+  in about the order they came, instead of all together at the end. New documents are admitted
+  only while fewer than `target` jobs wait, which keeps batches full without taking in a
+  whole folder.
+- `FAIR` (a server's requests): the document that has had the fewest of its jobs generated so
+  far goes first (least attained service, which favours short requests without knowing their
+  size), and a batch takes jobs only of documents that have had at most one batch more than
+  it; everything that has arrived is admitted at once (the server bounds how much that is).
+  A small request that arrives while a book is being summarized waits for the batch in flight,
+  then runs in a batch of its own kind instead of behind all of the book, and the book goes on
+  with full batches while no one else waits. Within a document its passes keep their order.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Protocol, Sequence
 
-SORT_WINDOW = 2  # batches' worth of the oldest candidates that length sorting may reorder
-QUEUED_BATCHES = 2  # admit new documents while fewer than this many batches' worth of jobs wait
+SORT_WINDOW = 2  # batches' worth of candidates that length sorting may reorder
+QUEUED_BATCHES = 2  # keep this many batches' worth of jobs waiting
 
 
 @dataclass(frozen=True)
@@ -36,53 +47,91 @@ class Job:
         return self.doc, self.part
 
 
-class JobQueue:
-    """Waiting jobs and the rule that batches them."""
+class _Admit:
+    def __repr__(self) -> str:
+        return "ADMIT"
 
-    def __init__(self, rows: Callable[[Any], int], usual: Any, batch_tokens: int | None = None):
+
+ADMIT = _Admit()  # what `fill` answers when a new document should be taken in
+
+
+class Started(Protocol):
+    """A started document whose current pass still has inputs to queue."""
+
+    seq: int  # its admission number
+
+
+class Policy(Protocol):
+    def fill(self, queue: "JobQueue", open_docs: Sequence[Started], admit: bool, in_flight: int) -> Started | _Admit | None:
+        """The document to pull an input from next, ADMIT, or None when the queue holds enough.
+        `open_docs` are oldest first; `admit` says whether the feed may have a new document;
+        `in_flight` counts the documents started and not finished."""
+
+    def batch(self, queue: "JobQueue") -> list[Job]:
+        """The next batch (the queue is not empty)."""
+
+
+class JobQueue:
+    """Waiting jobs, what each document has waiting and has had generated, and the policy
+    that orders them."""
+
+    def __init__(self, rows: Callable[[Any], int], usual: Any, batch_tokens: int | None = None,
+                 policy: Policy | None = None):
         """`rows(generation)`: jobs per batch for those settings (fewer with more beams);
         `usual`: the settings most jobs have, which size the queue."""
         self.rows = rows
         self.batch_tokens = batch_tokens
         self.target = rows(usual) * QUEUED_BATCHES  # waiting jobs that keep batches full and sortable
+        self.policy = policy or OLDEST_FIRST
         self.jobs: list[Job] = []
+        self.waiting: Counter[int] = Counter()  # document -> its jobs in the queue
+        self.served: Counter[int] = Counter()  # document -> its jobs taken into batches so far
 
     def __len__(self) -> int:
         return len(self.jobs)
 
     def add(self, job: Job) -> None:
         self.jobs.append(job)
+        self.waiting[job.doc] += 1
 
     def drop(self, doc: int) -> int:
-        """Forget a failed document's jobs; returns how many there were."""
-        kept = [job for job in self.jobs if job.doc != doc]
-        dropped = len(self.jobs) - len(kept)
-        self.jobs = kept
+        """Forget a document (finished, failed or cancelled): its waiting jobs and its history;
+        returns how many jobs were waiting."""
+        dropped = self.waiting.pop(doc, 0)
+        self.served.pop(doc, None)
+        if dropped:
+            self.jobs = [job for job in self.jobs if job.doc != doc]
         return dropped
+
+    def fill(self, open_docs: Sequence[Started], admit: bool, in_flight: int) -> Started | _Admit | None:
+        return self.policy.fill(self, open_docs, admit, in_flight)
 
     def next_batch(self) -> list[Job]:
         """Take the next batch out of the queue (the queue must not be empty)."""
-        oldest = min(self.jobs, key=lambda job: job.age)
-        rows = self.rows(oldest.generation)
-        group = sorted((job for job in self.jobs if job.generation == oldest.generation), key=lambda job: job.age)
-        window = sorted(group[: rows * SORT_WINDOW], key=lambda job: len(job.ids))
-        batch = self._tightest_run(window, window.index(oldest), rows)
+        batch = self.policy.batch(self)
         taken = {id(job) for job in batch}
         self.jobs = [job for job in self.jobs if id(job) not in taken]
+        for job in batch:
+            self.waiting[job.doc] -= 1
+            self.served[job.doc] += 1
         return batch
 
-    def _tightest_run(self, by_length: list[Job], anchor: int, rows: int) -> list[Job]:
-        """The run of up to `rows` neighbours that contains `by_length[anchor]` and has the
-        smallest spread of lengths, cut where --batch-tokens (rows x widest x beams) says."""
+    def tightest_run(self, candidates: list[Job], anchor: Job) -> list[Job]:
+        """From `candidates` (in the policy's order, `anchor` among them), the run of up to a
+        batch of neighbours in length that contains `anchor` and has the smallest spread of
+        lengths, cut where --batch-tokens (rows x widest x beams) says."""
+        rows = self.rows(anchor.generation)
+        by_length = sorted(candidates[: rows * SORT_WINDOW], key=lambda job: len(job.ids))
+        at = by_length.index(anchor)
         size = min(rows, len(by_length))
-        starts = range(max(0, anchor - size + 1), min(anchor, len(by_length) - size) + 1)
+        starts = range(max(0, at - size + 1), min(at, len(by_length) - size) + 1)
         start = min(starts, key=lambda s: len(by_length[s + size - 1].ids) - len(by_length[s].ids))
         run = by_length[start : start + size]
         if self.batch_tokens is None:
             return run
         beams = run[0].generation.num_beams
         # Keep the anchor: grow outwards from it while the padded batch stays under the cap.
-        first = last = anchor - start
+        first = last = at - start
         while True:
             grown = False
             for lo, hi in ((first - 1, last), (first, last + 1)):  # shorter neighbours first
@@ -91,3 +140,51 @@ class JobQueue:
                     break
             if not grown:
                 return run[first : last + 1]
+
+
+class OldestFirst:
+    """Started documents first: a folder's summaries come out in a steady stream, in order."""
+
+    def fill(self, queue: JobQueue, open_docs: Sequence[Started], admit: bool, in_flight: int) -> Started | _Admit | None:
+        if len(queue) >= queue.target:
+            return None
+        if open_docs:
+            return open_docs[0]
+        return ADMIT if admit else None
+
+    def batch(self, queue: JobQueue) -> list[Job]:
+        oldest = min(queue.jobs, key=lambda job: job.age)
+        group = sorted((job for job in queue.jobs if job.generation == oldest.generation), key=lambda job: job.age)
+        return queue.tightest_run(group, oldest)
+
+
+class Fair:
+    """Turns across documents, least served first: short requests are not queued behind long ones."""
+
+    def fill(self, queue: JobQueue, open_docs: Sequence[Started], admit: bool, in_flight: int) -> Started | _Admit | None:
+        if admit and in_flight < queue.target:
+            return ADMIT
+        if not open_docs:
+            return None
+        # The least served open document is pulled while fewer than `target` jobs wait from
+        # documents served no more than it: the jobs its next batches compete with.
+        doc = min(open_docs, key=lambda d: (queue.served[d.seq], d.seq))
+        served = queue.served[doc.seq]
+        ahead = sum(n for other, n in queue.waiting.items() if queue.served[other] <= served)
+        return doc if ahead < queue.target else None
+
+    def batch(self, queue: JobQueue) -> list[Job]:
+        def turn(job: Job) -> tuple[int, int, int]:
+            return queue.served[job.doc], job.doc, job.part
+
+        first = min(queue.jobs, key=turn)
+        # Only documents within one batch of its service join it: a book that has had hundreds
+        # of batches does not fill the batch of a request that has had none.
+        ceiling = queue.served[first.doc] + queue.rows(first.generation)
+        group = sorted((job for job in queue.jobs if job.generation == first.generation
+                        and queue.served[job.doc] <= ceiling), key=turn)
+        return queue.tightest_run(group, first)
+
+
+OLDEST_FIRST = OldestFirst()
+FAIR = Fair()

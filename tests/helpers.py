@@ -60,29 +60,39 @@ def local_server(handler) -> Iterator[str]:
 
 
 @contextmanager
-def running_server(*args: Any, timeout: float = 120.0) -> Iterator[str]:
+def running_server(*args: Any, timeout: float = 120.0, env: dict[str, str] | None = None,
+                   launcher: str | None = None) -> Iterator[str]:
     """`summarize serve ARGS` in a subprocess on 127.0.0.1 and a free port; yields its base URL
     once /healthz answers, and stops it (SIGTERM, then SIGKILL) at exit. The process is in
-    `running_server.process` while it runs, for tests that signal it."""
+    `running_server.process` while it runs (the last one started; `running_server.processes[base]`
+    for each), for tests that signal it; `running_server.log(base)` reads what it wrote on stderr
+    so far (kept in a file: a pipe nobody reads would fill and block the server). `env` is added to the environment; `launcher` is Python code run instead
+    of `python -m summarizer` (with the same arguments), for a test that must change the
+    process before the server starts."""
     import os
     import socket
     import subprocess
     import sys
+    import tempfile
     import time
     import urllib.request
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "summarizer", "serve", "--host", "127.0.0.1", "--port", str(port), *map(str, args)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    running_server.process = process
+    start = [sys.executable, "-c", launcher] if launcher is not None else [sys.executable, "-m", "summarizer"]
+    command = [*start, "serve", "--host", "127.0.0.1", "--port", str(port), *map(str, args)]
+    log = tempfile.NamedTemporaryFile(prefix="summarize-serve-", suffix=".log", delete=False)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     base = f"http://127.0.0.1:{port}"
+    running_server.process = running_server.processes[base] = process
+    running_server.logs[base] = log.name
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"summarize serve exited {process.returncode}: {process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"summarize serve exited {process.returncode}: {running_server.log(base)[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=1):
                     break
@@ -95,9 +105,20 @@ def running_server(*args: Any, timeout: float = 120.0) -> Iterator[str]:
         if process.poll() is None:
             process.terminate()
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        process.stdout.close()
-        process.stderr.close()
+        log.close()
+        os.unlink(log.name)
+        del running_server.processes[base], running_server.logs[base]
+
+
+def _server_log(base: str) -> str:
+    with open(running_server.logs[base], encoding="utf-8", errors="replace") as log:
+        return log.read()
+
+
+running_server.processes = {}
+running_server.logs = {}
+running_server.log = _server_log

@@ -60,6 +60,39 @@ def test_settings_per_call_and_what_cannot_change_per_call(copier, pairs):
     assert copier.settings.generation.max_length == 48, "a call's settings are its own"
 
 
+def test_closing_summarize_many_early_stops_the_work_behind_it(copier, pairs, monkeypatch):
+    """A caller that stops after the first record: no generate() call after the close, and the
+    texts it passed are closed too (a file walk's open file would be released)."""
+    calls = []
+    backend = copier.pipeline.backend
+    generate = backend.generate
+    monkeypatch.setattr(backend, "generate", lambda rows, settings: calls.append(len(rows)) or generate(rows, settings))
+    closed = []
+
+    def texts():
+        try:
+            for i in range(10_000):
+                first, second = pairs[i % len(pairs)]
+                yield f"{first} {second}"
+        finally:
+            closed.append(True)
+
+    records = copier.summarize_many(texts())
+    assert next(records).summary == pairs[0][0]
+    made = len(calls)
+    records.close()
+    assert closed == [True] and len(calls) == made
+    assert sum(calls) < 100, "only the look-ahead of a few batches was generated, not 10,000 texts"
+
+
+def test_text_the_tokenizer_cannot_take_is_cleaned(copier, pairs):
+    """A lone surrogate (which made the tokenizer raise), NUL and noncharacters are replaced
+    with U+FFFD: the text is summarized, as the server and the readers do."""
+    first, second = pairs[4]
+    record = copier.summarize(f"{first} {second}\ud800\x00\uffff")
+    assert record.summary == first
+
+
 def test_files_folders_and_formats_through_the_same_readers(copier, pairs, tmp_path):
     first, second = pairs[2]
     (tmp_path / "a.txt").write_text(f"{first} {second}", encoding="cp1252")

@@ -56,3 +56,30 @@ def test_toml_errors_name_the_file(tmp_path):
     unknown.write_text("colour = 'blue'\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="colour"):
         load_toml(unknown)
+
+
+@pytest.mark.parametrize("layer, message", [
+    ({"temperature": float("nan")}, "--temperature must be a finite number, not nan"),
+    ({"top_p": float("inf")}, "--top-p must be a finite number, not inf"),
+    ({"repetition_penalty": float("nan")}, "--repetition-penalty must be a finite number, not nan"),
+    ({"seed": 2**70}, "--seed must be a whole number from 0 to 4,294,967,295 (got 1180591620717411303424)"),
+    ({"seed": -1}, "--seed must be a whole number from 0 to 4,294,967,295 (got -1)"),
+    ({"num_beams": 10**10}, "--num-beams must be at most 2,147,483,647 (got 10000000000)"),
+    ({"max_length": 10**5000}, "--max-length must be at most 2,147,483,647 (got a number of 16,610 bits)"),
+])
+def test_nan_infinity_and_numbers_no_backend_takes_are_refused(layer, message):
+    """NaN passes every comparison (so every range check) and a count past a C int overflows
+    deep inside generate(): refused with one line, whichever door they came through."""
+    with pytest.raises(SettingsError) as caught:
+        build_settings(layer)
+    assert str(caught.value) == message
+
+
+def test_nan_in_a_preset_and_on_the_command_line(tmp_path):
+    from helpers import invoke
+
+    preset = tmp_path / "nan.toml"
+    preset.write_text("[generation]\ntemperature = nan\n", encoding="utf-8")
+    for args in (("--config", preset), ("--temperature", "nan"), ("--length-penalty", "-inf")):
+        result = invoke("settings", *args)
+        assert result.exit_code == 2 and "must be a finite number" in result.stderr, result.stderr

@@ -281,6 +281,18 @@ def test_a_big_file_decodes_as_it_would_whole(tmp_path, data, expected, note):
     assert (note is None and document.notes == ()) or note in document.notes[0]
 
 
+def test_characters_that_are_not_text_are_replaced_and_said(tmp_path):
+    """NUL characters in UTF-16 with a byte order mark (NUL bytes elsewhere are binary) and
+    noncharacters are replaced with U+FFFD, held or streamed, and a note says how many."""
+    text = "Tea\x00 at five.\uffff Then a walk.\ufdd0"
+    document = read_named(tmp_path, "odd.txt", text.encode("utf-16"))
+    assert document.text == "Tea\ufffd at five.\ufffd Then a walk.\ufffd"
+    assert document.notes[-1] == "3 characters that are not text (NUL, a lone surrogate or a noncharacter) replaced with U+FFFD"
+    streamed = read_named(tmp_path, "big.txt", (BIG + "\uffff").encode())
+    assert not isinstance(streamed.content, str) and "".join(streamed.blocks()).endswith("\ufffd")
+    assert streamed.notes == ("1 character that is not text (NUL, a lone surrogate or a noncharacter) replaced with U+FFFD",)
+
+
 def test_a_nul_after_the_first_block_is_still_binary(tmp_path):
     with pytest.raises(ReadError, match=r"^binary file \(contains NUL bytes\)$"):
         read_named(tmp_path, "late.txt", BIG.encode() + b"\x00tail")

@@ -209,3 +209,41 @@ def test_a_dropped_or_chosen_file_is_uploaded(server, browser, tmp_path):
     assert not browser.find_element(By.ID, "error").is_displayed(), browser.find_element(By.ID, "error").text
     assert browser.find_element(By.ID, "summary").text == FIRST_SENTENCE
     assert time.monotonic() - started < WAIT
+
+
+@pytest.fixture(scope="module")
+def keyed(trained_model_dir) -> str:
+    """A server that needs a key, with limits below the page's own bounds."""
+    with running_server("--model", trained_model_dir, "--backend", "torch", "--num-beams", 1, "--max-length", 60, "--max-new-tokens", 100,
+                        "--max-beams", 2, "--chunk-max-length", 100, env={"SUMMARIZER_API_KEY": "page-key"}) as base:
+        yield base
+
+
+def test_the_page_asks_for_the_key_once_and_keeps_within_the_limits(keyed, browser):
+    browser.get(keyed + "/")
+    form = _wait(browser, lambda d: d.find_element(By.ID, "key-form").is_displayed() and d.find_element(By.ID, "key-form"),
+                 10, "the page never asked for the key")
+    assert "needs an API key" in browser.find_element(By.ID, "model-line").text
+    browser.find_element(By.ID, "api-key").send_keys("wrong-key", Keys.ENTER)
+    _wait(browser, lambda d: d.find_element(By.ID, "key-error").is_displayed(), 10, "a wrong key was not said")
+    assert browser.find_element(By.ID, "key-error").text == "the API key was not accepted"
+    browser.find_element(By.ID, "api-key").send_keys("page-key", Keys.ENTER)
+    _wait(browser, lambda d: d.find_element(By.ID, "max_length").get_attribute("value"), 10, "the key was not used")
+    assert not form.is_displayed()
+    assert browser.find_element(By.ID, "max_length").get_attribute("max") == "100"
+    assert browser.find_element(By.ID, "num_beams").get_attribute("max") == "2"
+    assert browser.find_element(By.ID, "limits-line").text == "This server allows at most 100 tokens and 2 beams."
+
+    browser.find_element(By.ID, "text").send_keys(TEXT)
+    _set(browser, "min_length", "0")
+    _set(browser, "num_beams", "9")
+    browser.find_element(By.ID, "attention").click()  # off: the summary is what this test is about
+    browser.find_element(By.ID, "submit").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "summary").is_displayed() or d.find_element(By.ID, "error").is_displayed())
+    assert not browser.find_element(By.ID, "error").is_displayed(), browser.find_element(By.ID, "error").text
+    assert browser.find_element(By.ID, "summary").text == FIRST_SENTENCE
+    assert browser.find_element(By.ID, "num_beams").get_attribute("value") == "2", "kept within the server's limit"
+
+    browser.refresh()  # the key is kept for the tab
+    _wait(browser, lambda d: d.find_element(By.ID, "max_length").get_attribute("value"), 10, "the kept key was not used")
+    assert not browser.find_element(By.ID, "key-form").is_displayed()

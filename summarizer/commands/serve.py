@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..config import Layer
 from ..errors import SummarizerError
 from .common import EXIT_USAGE, error, open_summarizer
 
 
-def execute_serve(layers: tuple[Layer, ...], host: str, port: int, max_body: str, queue: int, timeout: float,
-                  allow_urls: bool, quiet: bool) -> int:
-    """`summarize serve`: open the summarizer, then serve it until SIGINT or SIGTERM."""
+def execute_serve(layers: tuple[Layer, ...], host: str, port: int, limits: dict[str, Any], quiet: bool) -> int:
+    """`summarize serve`: check the server's limits, open the summarizer, fit the limits to its
+    settings, then serve it until SIGINT or SIGTERM."""
     from ..serve import MISSING, serve
 
     try:
         import fastapi  # noqa: F401 -- the extra's presence, said in one line
+        import prometheus_client  # noqa: F401
         import uvicorn  # noqa: F401
 
         from ..serve.limits import ServeLimits
 
-        limits = ServeLimits.parse(max_body, queue, timeout, allow_urls)
+        parsed = ServeLimits.parse(**limits)
     except ImportError:
         error(MISSING)
         return EXIT_USAGE
@@ -28,4 +31,9 @@ def execute_serve(layers: tuple[Layer, ...], host: str, port: int, max_body: str
     summarizer = open_summarizer(layers, quiet=quiet)
     if isinstance(summarizer, int):
         return summarizer
-    return serve(summarizer, host, port, limits, quiet)
+    try:
+        fitted = parsed.fitted(summarizer.settings)
+    except SummarizerError as exc:
+        error(str(exc))
+        return exc.exit_code
+    return serve(summarizer, host, port, fitted, quiet)

@@ -20,6 +20,7 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from ..characters import clean, unfit_count
 from .errors import BinaryData
 
 if TYPE_CHECKING:
@@ -81,42 +82,53 @@ def choose(sample: bytes, declared: str | None = None, after: int = -1) -> Encod
     return Encoding(encoding, DETECTED, f"decoded as {_label(encoding)} (detected{mismatch})")
 
 
-def settle(body: "Body", encoding: Encoding, declared: str | None = None) -> tuple[Encoding, bool]:
-    """The encoding the whole body decodes with, and whether its text is blank (whitespace at
-    most). Raises BinaryData for NUL characters anywhere but in UTF-16/32 with a BOM."""
+@dataclass(frozen=True)
+class Settled:
+    """What reading the whole body once told: the encoding it decodes with, whether its text
+    is blank (whitespace at most), and how many characters `clean` will replace in it."""
+
+    encoding: Encoding
+    blank: bool
+    unfit: int = 0
+
+
+def settle(body: "Body", encoding: Encoding, declared: str | None = None) -> Settled:
+    """Read the body once, block by block. Raises BinaryData for NUL characters anywhere but
+    in UTF-16/32 with a BOM (where the NULs that remain are cleaned like any unfit character)."""
     while True:
-        failed, blank = _check(body.chunks(), encoding)
+        failed, settled = _check(body.chunks(), encoding)
         if failed is None:
-            return encoding, blank
+            return settled
         encoding = choose(failed, declared, after=encoding.rule)
 
 
-def _check(chunks: Iterable[bytes], encoding: Encoding) -> tuple[bytes | None, bool]:
-    """(the block that does not decode, or None; whether the text is blank)."""
+def _check(chunks: Iterable[bytes], encoding: Encoding) -> tuple[bytes | None, Settled]:
+    """(the block that does not decode, or None; what was learnt of the text)."""
     decoder = codecs.getincrementaldecoder(encoding.codec)(errors=encoding.errors)
-    blank = True
+    blank, unfit = True, 0
     last = b""
     try:
         for chunk in chunks:
             last = chunk
-            blank = _still_blank(decoder.decode(chunk), encoding, blank)
-        blank = _still_blank(decoder.decode(b"", final=True), encoding, blank)
+            blank, unfit = _looked_at(decoder.decode(chunk), encoding, blank, unfit)
+        blank, unfit = _looked_at(decoder.decode(b"", final=True), encoding, blank, unfit)
     except UnicodeDecodeError:
-        return last, blank
-    return None, blank
+        return last, Settled(encoding, blank, unfit)
+    return None, Settled(encoding, blank, unfit)
 
 
-def _still_blank(text: str, encoding: Encoding, blank: bool) -> bool:
-    """Whether the text so far is still blank after `text`; NUL characters are refused."""
+def _looked_at(text: str, encoding: Encoding, blank: bool, unfit: int) -> tuple[bool, int]:
+    """Whether the text so far is still blank after `text`, and its unfit characters counted;
+    NUL characters are refused as binary."""
     if encoding.rule != BOM and "\x00" in text:
         raise BinaryData(_NUL)
-    return blank and (not text or text.isspace())
+    return blank and (not text or text.isspace()), unfit + unfit_count(text)
 
 
 class TextStream:
-    """A text decoded a block at a time as its bytes are read. Iterating gives str blocks and
-    starts from the beginning each time; `blank` says whether the text is whitespace at most
-    (known from `settle`, so nobody reads it only to find that out)."""
+    """A text decoded a block at a time as its bytes are read, each block cleaned. Iterating
+    gives str blocks and starts from the beginning each time; `blank` says whether the text is
+    whitespace at most (known from `settle`, so nobody reads it only to find that out)."""
 
     def __init__(self, body: "Body", encoding: Encoding, blank: bool):
         self.body = body
@@ -129,9 +141,9 @@ class TextStream:
         decoder = codecs.getincrementaldecoder(self.encoding.codec)(errors="replace")
         for chunk in self.body.chunks():
             if text := decoder.decode(chunk):
-                yield text
+                yield clean(text)
         if text := decoder.decode(b"", final=True):
-            yield text
+            yield clean(text)
 
 
 def _decodes(sample: bytes, codec: str) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable, Iterable, Iterator
 
+from ..characters import clean, unfit_count
 from .body import HELD, Body, take, take_file
 from .decoding import Encoding, TextStream, choose, settle
 from .discovery import DEFAULT_GLOBS, Problem, Source, discover
@@ -117,16 +118,26 @@ def _extract(body: Body, fmt: str, encoding: Encoding | None,
     if not body.size:
         return "", (), ()
     if fmt == PDF:
-        return pdf_text(body.read())
-    encoding, blank = settle(body, encoding, charset)
-    notes = (encoding.note,) if encoding.note else ()
-    stream = TextStream(body, encoding, blank)
+        text, notes, pages = pdf_text(body.read())
+        return clean(text), notes + _replaced(unfit_count(text)), pages
+    settled = settle(body, encoding, charset)
+    notes = (settled.encoding.note,) if settled.encoding.note else ()
+    notes += _replaced(settled.unfit)
+    stream = TextStream(body, settled.encoding, settled.blank)
     if fmt == HTML:
         text, more = html_text("".join(stream))
-        return text, notes + more, ()
+        return clean(text), notes + more, ()
     if body.size <= HELD:
         return "".join(stream), notes, ()
     return stream, notes, ()
+
+
+def _replaced(unfit: int) -> tuple[str, ...]:
+    """The note for characters `clean` replaced (lone surrogates, NUL, noncharacters)."""
+    if not unfit:
+        return ()
+    return (f"{unfit:,} character{'s' if unfit > 1 else ''} that {'are' if unfit > 1 else 'is'} not text "
+            "(NUL, a lone surrogate or a noncharacter) replaced with U+FFFD",)
 
 
 def _looks_like_html(text: str) -> bool:

@@ -1,9 +1,12 @@
 """The HTTP service: typed requests in, the CLI's JSON records out, every error one line.
 
 Handlers only translate: a request becomes an `Item` for the shared `Batcher`, a record becomes
-the same JSON `summarize --format json` prints, and each of the API's errors a status (422
-settings or input, 403 a URL without --allow-urls, 413 a body over the limit, 503 a full queue,
-504 a request past its timeout). No traceback ever reaches a response.
+the same JSON `summarize --format json` prints, and each of the API's errors a status (401 a
+missing key, 403 a URL without --allow-urls, 404/405 no such route or method, 413 a body over
+the limit, 422 settings, input or a limit, 503 a full queue or a stopping server, 504 a request
+past its timeout). Every error, the framework's too, is `{"error": "one line"}`; no traceback
+reaches a response, and none is logged for a client's mistake. A request whose client goes
+away, or whose timeout passes, is cancelled: its queued work is dropped.
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as FrameworkError
 
 from ..api import PER_TEXT
 from ..errors import InputError, SettingsError, SummarizerError, first_line
-from ..pipeline import Item
-from .batcher import Batcher, QueueFull
-from .limits import BodyLimit, ServeLimits
+from ..pipeline import EMPTY, TOO_LONG, Item
+from .batcher import Batcher, Ticket, Unavailable
+from .limits import BodyLimit, ServeLimits, send_error
+from .metrics import Measured, Metrics
 
 if TYPE_CHECKING:
     from ..api import Summarizer
@@ -82,19 +87,27 @@ class _State:
     batcher: Batcher
     limits: ServeLimits
     attention: "OrderedDict[str, dict[str, Any]]"
+    metrics: Metrics
 
 
-def create_app(summarizer: "Summarizer", batcher: Batcher, limits: ServeLimits) -> FastAPI:
-    """The service over one open summarizer and its batcher."""
+def create_app(summarizer: "Summarizer", batcher: Batcher, limits: ServeLimits, metrics: Metrics) -> FastAPI:
+    """The service over one open summarizer and its batcher; `limits` are fitted to its settings."""
     app = FastAPI(title="summarizer", version=_version(), summary="Summarize text with encoder-decoder models.")
-    state = _State(summarizer, batcher, limits, OrderedDict())
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body)
+    state = _State(summarizer, batcher, limits, OrderedDict(), metrics)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body)  # the last added runs first
+    if limits.api_key is not None:
+        app.add_middleware(KeyRequired, key=limits.api_key)
+    app.add_middleware(Measured, metrics=metrics)
     static = resources.files("summarizer.serve") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     @app.exception_handler(HTTPError)
     async def _http_error(request: Request, exc: HTTPError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(FrameworkError)
+    async def _framework_error(request: Request, exc: FrameworkError) -> JSONResponse:
+        return JSONResponse({"error": _framework_line(request, exc)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -109,9 +122,21 @@ def create_app(summarizer: "Summarizer", batcher: Batcher, limits: ServeLimits) 
         return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        """Up, and how full the queue is."""
-        return {"status": "ok", "load": batcher.load, "capacity": batcher.capacity}
+    async def healthz() -> JSONResponse:
+        """Whether the server can summarize (200 "ok"; 503 "stopping" or "down"), and how full
+        the queue is."""
+        load = {"load": batcher.load, "capacity": batcher.capacity}
+        if not batcher.alive:
+            return JSONResponse({"status": "down", "error": f"the model's thread stopped ({batcher.failure})", **load}, 503)
+        if batcher.closed is not None:
+            return JSONResponse({"status": "stopping", "error": batcher.closed, **load}, 503)
+        return JSONResponse({"status": "ok", **load})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_text() -> Response:
+        """Prometheus' text format: requests, latency, queue, batches, tokens."""
+        content, kind = metrics.render()
+        return Response(content, media_type=kind)
 
     @app.get("/v1/model")
     async def model() -> dict[str, Any]:
@@ -124,8 +149,8 @@ def create_app(summarizer: "Summarizer", batcher: Batcher, limits: ServeLimits) 
     async def summarize(request: Request) -> JSONResponse:
         """A text (JSON), or a file (multipart `file`: txt, md, pdf, html), with optional
         settings; returns the record `summarize --format json` prints."""
-        body, document = await _parse(request)
-        return JSONResponse(await _summarize(state, body, document))
+        body, document = await _parse(request, limits.max_body)
+        return JSONResponse(await _summarize(state, request, body, document))
 
     @app.get("/v1/attention/{view}")
     async def attention(view: str, layer: int | None = None, head: int | None = None) -> dict[str, Any]:
@@ -136,24 +161,34 @@ def create_app(summarizer: "Summarizer", batcher: Batcher, limits: ServeLimits) 
     return app
 
 
-async def _parse(request: Request) -> tuple[SummarizeRequest, Any]:
+async def _parse(request: Request, max_part: int) -> tuple[SummarizeRequest, Any]:
     """The typed request, and the uploaded document if a file came (multipart)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if kind == "multipart/form-data":
-            form = await request.form()
+            try:  # a text field may be as long as the body may be (the framework's default: 1 MB)
+                form = await request.form(max_part_size=max_part)
+            except FrameworkError as exc:
+                raise HTTPError(422, f"the body is not valid multipart/form-data ({exc.detail})") from None
             upload = form.get("file")
             fields = {key: value for key, value in form.items() if key != "file"}
             body = SummarizeRequest.model_validate(_form_values(fields))
             document = await _upload(upload) if upload is not None and not isinstance(upload, str) else None
             return body, document
-        try:
-            data = json.loads(await request.body() or b"null")
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise HTTPError(422, f"the body is not valid JSON ({exc})") from None
-        return SummarizeRequest.model_validate(data), None
+        return SummarizeRequest.model_validate(_json(await request.body() or b"null")), None
     except ValidationError as exc:
         raise HTTPError(422, _validation_line(exc.errors())) from None
+
+
+def _json(data: bytes | str) -> Any:
+    """JSON, or a 422 that says why not: Python's parser raises RecursionError for nesting
+    deeper than the interpreter's stack and ValueError for a number of over 4,300 digits."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise HTTPError(422, "the body is not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise HTTPError(422, f"the body is not valid JSON ({first_line(exc)})") from None
 
 
 def _form_values(fields: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +197,7 @@ def _form_values(fields: dict[str, Any]) -> dict[str, Any]:
     for key, value in fields.items():
         try:
             values[key] = json.loads(value) if key not in ("text", "url", "strategy") else value
-        except (TypeError, json.JSONDecodeError):
+        except (TypeError, ValueError, RecursionError):
             values[key] = value
     return values
 
@@ -182,38 +217,81 @@ async def _upload(upload: Any):
         raise HTTPError(422, f"{name}: {exc}") from None
 
 
-async def _summarize(state: _State, body: SummarizeRequest, document: Any) -> dict[str, Any]:
-    summarizer, batcher = state.summarizer, state.batcher
+async def _summarize(state: _State, request: Request, body: SummarizeRequest, document: Any) -> dict[str, Any]:
+    summarizer, limits = state.summarizer, state.limits
     sources = [given for given in (body.text is not None, body.url is not None, document is not None) if given]
     if len(sources) != 1:
         raise HTTPError(422, "send exactly one of: text, url, or a file upload")
     try:
         settings = summarizer.per_text(**body.settings())
+        limits.check(settings or summarizer.settings)
     except SettingsError as exc:
         raise HTTPError(422, str(exc)) from None
     if body.url is not None:
         document = await _fetched(body.url, state)
-    if document is None:
-        if not body.text.strip():
-            raise HTTPError(422, "text: empty input, nothing to summarize")
-        item = Item("text", body.text, settings)
-    else:
-        item = Item(document.source, document.blocks(), settings)
-    try:
-        future = batcher.submit(item)
-    except QueueFull as exc:
-        raise HTTPError(503, str(exc), headers={"Retry-After": str(state.limits.retry_after)}) from None
-    try:
-        record = await asyncio.wait_for(asyncio.wrap_future(future), timeout=state.limits.timeout)
-    except asyncio.TimeoutError:
-        raise HTTPError(504, f"timed out after {state.limits.timeout:g} s (the summary is still being made; "
-                             "send shorter texts or ask the operator for a longer --timeout)") from None
-    if record.error is not None:  # the model failed (500), or the input had nothing to summarize (422)
-        raise HTTPError(500 if record.error.startswith("generation failed") else 422, f"{record.source}: {record.error}")
+    text = body.text if document is None else document.blocks()
+    if isinstance(text, str):
+        if not text.strip():
+            raise HTTPError(422, f"{'text' if document is None else document.source}: {EMPTY}")
+        try:
+            limits.check_length(len(text))
+        except SettingsError as exc:
+            raise HTTPError(422, str(exc)) from None
+    item = Item("text" if document is None else document.source, text, settings, max_input_tokens=limits.max_input_tokens)
+    record = await _outcome(state, request, _submitted(state, item))
+    state.metrics.summary(record)
+    if record.error is not None:  # the input had nothing to summarize or too much (422), or it failed (500)
+        status = 422 if record.error == EMPTY or record.error.startswith(TOO_LONG) else 500
+        raise HTTPError(status, f"{record.source}: {record.error}")
     result = record.to_dict(parts=body.parts)
     if body.attention:
         result["attention"] = await _attention_view(state, record)
     return result
+
+
+def _submitted(state: _State, item: Item) -> Ticket:
+    try:
+        return state.batcher.submit(item)
+    except Unavailable as exc:
+        raise HTTPError(503, str(exc), headers={"Retry-After": str(state.limits.retry_after)}) from None
+
+
+async def _outcome(state: _State, request: Request, ticket: Ticket) -> Any:
+    """The request's record; or, when its client goes away or its timeout passes first, the
+    request cancelled (its queued work is dropped) and the error said."""
+    waiting = asyncio.wrap_future(ticket.future)
+    waiting.add_done_callback(_retrieved)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        done, _ = await asyncio.wait({waiting, gone}, timeout=state.limits.timeout, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # the server cancelled this handler (a shutdown past its grace)
+        state.batcher.cancel(ticket)
+        raise
+    finally:
+        gone.cancel()
+    if waiting in done:
+        try:
+            return waiting.result()
+        except Unavailable as exc:
+            raise HTTPError(503, str(exc), headers={"Retry-After": str(state.limits.retry_after)}) from None
+    state.batcher.cancel(ticket)
+    if gone in done:  # nobody reads this answer; the status is for the log and the metrics
+        raise HTTPError(499, "the client went away before its summary was made; its work was dropped")
+    raise HTTPError(504, f"timed out after {state.limits.timeout:g} s; its work was dropped (send shorter texts "
+                         "or ask the operator for a longer --timeout)")
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns once the client has gone away (the body is read by now, so the next message
+    the server hands over is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    """Read a late outcome's exception, so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 async def _fetched(url: str, state: _State) -> Any:
@@ -269,12 +347,46 @@ def _attention_rows(state: _State, key: str, layer: int | None, head: int | None
     return {"layer": layer, "head": head, "rows": scaled.tolist(), "peaks": [round(float(p), 4) for p in peaks[:, 0]]}
 
 
+def _framework_line(request: Request, exc: FrameworkError) -> str:
+    """The framework's own errors (no such route, a method the route does not take) worded
+    like the API's."""
+    where = f"{request.method} {_shown(request.url.path)}"
+    if exc.status_code == 404:
+        return f"no such route: {where} (the API is POST /v1/summarize, GET /v1/model, GET /healthz; see /docs)"
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return f"method not allowed: {where}" + (f" (it takes {allowed})" if allowed else "")
+    return first_line(Exception(exc.detail)) if exc.detail else f"HTTP {exc.status_code}"
+
+
+def _shown(path: str) -> str:
+    return path if len(path) <= 80 else path[:80] + "..."
+
+
+class KeyRequired:
+    """ASGI middleware: /v1/* needs `Authorization: Bearer KEY` (401 otherwise). The key is
+    compared in constant time, so its bytes cannot be found one by one from response times."""
+
+    def __init__(self, app, key: str):
+        self.app = app
+        self.key = key.encode()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            scheme, _, given = dict(scope["headers"]).get(b"authorization", b"").strip().partition(b" ")
+            if scheme.lower() != b"bearer" or not secrets.compare_digest(given.strip(), self.key):
+                message = ("this server needs an API key: send 'Authorization: Bearer KEY'" if not scheme
+                           else "the API key was not accepted")
+                return await send_error(send, 401, message, [(b"www-authenticate", b'Bearer realm="summarizer"')])
+        await self.app(scope, receive, send)
+
+
 def _validation_line(errors: list[dict[str, Any]]) -> str:
     """Pydantic's first complaint, as the CLI would word it: the field, then what is wrong."""
     if not errors:
         return "invalid request"
     first = errors[0]
-    field = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body",)) or "request"
+    field = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")) or "request"
     if first.get("type") == "extra_forbidden":
         return (f"{field}: not a per-request setting (requests may set {', '.join(SummarizeRequest.setting_names())}; "
                 "the model, backend and device are the server's)")

@@ -12,6 +12,7 @@
   const TYPES = { txt: "text/plain", md: "text/markdown", markdown: "text/markdown", html: "text/html",
                   htm: "text/html", pdf: "application/pdf" };
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+  const KEY = "summarizer-api-key";  // sessionStorage: kept for this tab, gone when it closes
 
   const state = {
     model: null,        // GET /v1/model
@@ -169,14 +170,49 @@
     return span;
   }
 
+  // ---- The API key, when the server asks for one ---------------------------------------------------
+
+  /** Headers for /v1/*: the key, once one was given in this tab. */
+  function auth(headers = {}) {
+    const key = sessionStorage.getItem(KEY);
+    return key ? { ...headers, Authorization: `Bearer ${key}` } : headers;
+  }
+
+  /** A 401: forget a key the server did not take, and ask for one (once; kept for the tab). */
+  function askForKey(message) {
+    sessionStorage.removeItem(KEY);
+    const form = $("key-form");
+    $("key-error").textContent = message || "";
+    $("key-error").hidden = !message;
+    form.hidden = false;
+    $("api-key").focus();
+  }
+
+  function wireKey() {
+    $("key-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const key = $("api-key").value.trim();
+      if (!key) return;
+      sessionStorage.setItem(KEY, key);
+      $("api-key").value = "";
+      $("key-form").hidden = true;
+      loadModel();
+    });
+  }
+
   // ---- The model and its defaults ---------------------------------------------------------------
 
   async function loadModel() {
     const line = $("model-line");
     try {
-      const response = await fetch("/v1/model", { headers: { Accept: "application/json" } });
+      const response = await fetch("/v1/model", { headers: auth({ Accept: "application/json" }) });
       const data = await response.json();
+      if (response.status === 401) {
+        line.textContent = "This server needs an API key.";
+        return askForKey(sessionStorage.getItem(KEY) ? data.error : "");
+      }
       if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+      line.classList.remove("bad");
       state.model = data;
       const name = String(data.model || "");
       const short = name.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || name;
@@ -196,12 +232,21 @@
         if (origin) input.title = `default ${value === null ? "none" : value} (from ${origin})`;
       }
       $("whole_sentences").checked = Boolean(data.settings?.whole_sentences?.value);
-      const maxLength = $("max_length");
-      if (data.settings?.max_length?.value > 512) maxLength.max = String(data.settings.max_length.value);
+      keepWithinLimits(data.limits || {});
     } catch (error) {
       line.textContent = `Could not read the model's settings: ${error.message}`;
       line.classList.add("bad");
     }
+  }
+
+  /** The server's limits as the controls' bounds (a request over them would be refused). */
+  function keepWithinLimits(limits) {
+    for (const name of ["max_length", "min_length"]) {
+      if (limits.max_new_tokens) $(name).max = String(limits.max_new_tokens);
+    }
+    if (limits.max_beams) $("num_beams").max = String(limits.max_beams);
+    const bounds = [limits.max_new_tokens && `${limits.max_new_tokens} tokens`, limits.max_beams && `${limits.max_beams} beams`];
+    $("limits-line").textContent = bounds.some(Boolean) ? `This server allows at most ${bounds.filter(Boolean).join(" and ")}.` : "";
   }
 
   // ---- The form ----------------------------------------------------------------------------------
@@ -212,8 +257,13 @@
     for (const name of [...MAIN, ...MORE]) {
       const raw = $(name).value.trim();
       if (raw === "") continue;
-      const value = NUMERIC.has(name) ? Number(raw) : raw;
+      let value = NUMERIC.has(name) ? Number(raw) : raw;
       if (NUMERIC.has(name) && !Number.isFinite(value)) continue;
+      const most = Number($(name).max);
+      if (NUMERIC.has(name) && $(name).max !== "" && value > most) {
+        value = most;  // kept within the server's limit, and shown so
+        $(name).value = String(most);
+      }
       const fallback = defaults[name]?.value;
       if (MORE.includes(name) && fallback !== undefined && value === fallback) continue;  // unchanged
       chosen[name] = value;
@@ -263,8 +313,9 @@
       status.textContent = `Summarizing… ${Math.round((performance.now() - started) / 1000)} s`;
     }, 1000);
     try {
-      const response = await fetch("/v1/summarize", { method: "POST", body, headers, signal: controller.signal });
+      const response = await fetch("/v1/summarize", { method: "POST", body, headers: auth(headers), signal: controller.signal });
       const data = await readJSON(response);
+      if (response.status === 401) askForKey(data?.error);
       if (!response.ok) {
         let message = data?.error || `HTTP ${response.status} ${response.statusText}`.trim();
         const retry = response.headers.get("Retry-After");
@@ -478,7 +529,7 @@
       if (layer !== "") query.set("layer", layer);
       if (head !== "") query.set("head", head);
       try {
-        const response = await fetch(`/v1/attention/${encodeURIComponent(view.id)}?${query}`);
+        const response = await fetch(`/v1/attention/${encodeURIComponent(view.id)}?${query}`, { headers: auth() });
         const data = await readJSON(response);
         if (!response.ok) {
           const message = response.status === 404
@@ -736,6 +787,7 @@
     $("copy").addEventListener("click", copySummary);
     wireFiles();
     wireAttention();
+    wireKey();
     countText();
     loadModel();
   });
