@@ -36,7 +36,7 @@ ARGUMENT = "argument"
 # What may change from one text (or request) to the next with the same model and backend.
 PER_TEXT = frozenset(
     {f.name for f in fields(GenerationSettings)} | {f.name for f in fields(Bounds)}
-    | {"chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length", "strategy", "whole_sentences"}
+    | {"chunk_size", "chunk_overlap", "chunk_max_length", "chunk_min_length", "strategy", "whole_sentences", "evidence"}
 )
 
 

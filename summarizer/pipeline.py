@@ -80,7 +80,7 @@ class Item:
     """A text to summarize. `text` is a str or an iterable of str blocks (a streamed input);
     `settings` replaces the pipeline's for this item only (the generation and chunking ones).
     `max_input_tokens`: tokenizing stops, and the item fails, once its text passes that many
-    tokens. `cancelled()`: asked between batches; once true, the item's queued work is dropped
+    tokens; `max_new_tokens` caps every pass's length (a bound in words included). `cancelled()`: asked between batches; once true, the item's queued work is dropped
     and it comes back as a "cancelled" record. Readers' Documents fit too."""
 
     source: str
@@ -88,6 +88,7 @@ class Item:
     settings: RunSettings | None = None
     max_input_tokens: int | None = None
     cancelled: Callable[[], bool] | None = None
+    max_new_tokens: int | None = None  # the most tokens any of its passes may write, whatever its bounds ask
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class _Doc:
     pages: tuple[tuple[int, int], ...] = ()  # a PDF's (page number, where its text starts)
     limit: int | None = None  # input tokens it may have
     cancelled: Callable[[], bool] | None = None
+    most: int | None = None  # tokens any of its passes may write
 
     def __lt__(self, other: "_Doc") -> bool:  # open passes are kept oldest first
         return self.seq < other.seq
@@ -376,7 +378,8 @@ class Pipeline:
         strategy = STRATEGIES[settings.strategy](text, plan.chunker, trace)
         doc = _Doc(seq, index, item.source, plan, strategy, trace, memo=memo, language=language,
                    text=text if _rereadable(text) else None, pages=getattr(item, "pages", ()),
-                   limit=getattr(item, "max_input_tokens", None), cancelled=getattr(item, "cancelled", None))
+                   limit=getattr(item, "max_input_tokens", None), cancelled=getattr(item, "cancelled", None),
+                   most=getattr(item, "max_new_tokens", None))
         if self.model.model_type == "mbart" and settings.generation.target_language is None and language is not None:
             doc.target_language = self._mbart_code(language)
         return doc, None
@@ -421,11 +424,13 @@ class Pipeline:
         """A job's lengths: never longer than what it reads; a final pass's from the word and
         sentence bounds, turned into tokens by what is known of its document."""
         plan = doc.plan
+        longest = min(filter(None, (self.model.checkpoint.longest_summary, doc.most)), default=None)
         if not doc.final:
             generation = capped(plan.chunk, reads)
         else:
-            generation = final_lengths(plan.final, plan.settings.bounds, doc.trace.measure(), reads,
-                                       self.model.checkpoint.longest_summary)
+            generation = final_lengths(plan.final, plan.settings.bounds, doc.trace.measure(), reads, longest)
+        if doc.most is not None and generation.max_length > doc.most:
+            generation = replace(generation, max_length=doc.most, min_length=min(generation.min_length, doc.most))
         return replace(generation, target_language=doc.target_language) if doc.target_language else generation
 
     def _mbart_code(self, language: str) -> str | None:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..api import Summarizer
 
 ATTENTION_KEPT = 32  # attention views kept for the page to ask for other layers and heads
+DOCUMENT_SHOWN = 2_000_000  # characters of the text as read a response carries back for the page
 _UPLOAD_TYPES = {"text/plain", "text/markdown", "text/html", "application/xhtml+xml", "application/pdf",
                  "application/octet-stream"}
 
@@ -64,7 +65,15 @@ class SummarizeRequest(BaseModel):
     whole_sentences: bool | None = None
     chunk_max_length: int | None = None
     chunk_min_length: int | None = None
+    max_words: int | None = Field(None, description="Most words in the summary (cut back to whole words).")
+    min_words: int | None = None
+    max_sentences: int | None = Field(None, description="Most sentences in the summary, never cut mid-sentence.")
+    ratio: float | None = Field(None, description="A summary of about this share of the input's words.")
+    target_language: str | None = Field(None, description="mBART: the language code to write in (default: the input's).")
+    evidence: bool | None = Field(None, description="Each summary sentence's source sentences (default: the server's, on).")
     parts: bool = Field(False, description="Add the chunk summaries as `parts`.")
+    document: bool = Field(False, description="Add the text as read (`document`: what the evidence's spans point into; "
+                                              "up to 2 MB), as the web page shows it.")
     attention: bool = Field(False, description="Also compute the cross-attention view (`attention.id`).")
 
     def settings(self) -> dict[str, Any]:
@@ -73,6 +82,15 @@ class SummarizeRequest(BaseModel):
     @classmethod
     def setting_names(cls) -> list[str]:
         return sorted(name for name in cls.model_fields if name in PER_TEXT)
+
+
+class CheckRequest(BaseModel):
+    """A summary, written by anything, and the source it claims to summarize."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    summary: str = Field(..., description="The summary to check.")
+    source: str = Field(..., description="The document it summarizes.")
 
 
 class HTTPError(Exception):
@@ -151,6 +169,23 @@ def create_app(summarizer: "Summarizer", batcher: Batcher, limits: ServeLimits, 
         settings; returns the record `summarize --format json` prints."""
         body, document = await _parse(request, limits.max_body)
         return JSONResponse(await _summarize(state, request, body, document))
+
+    @app.post("/v1/check")
+    async def check(request: Request) -> dict[str, Any]:
+        """The evidence in `source` for each sentence of `summary`: what `summarize check
+        --format json` prints. No model runs: the check is text alignment, off the model's thread."""
+        try:
+            body = CheckRequest.model_validate(_json(await request.body() or b"null"))
+        except ValidationError as exc:
+            raise HTTPError(422, _validation_line(exc.errors())) from None
+        from ..api import check as check_summary
+
+        try:
+            limits.check_length(len(body.source))
+            evidence = await asyncio.to_thread(check_summary, body.summary, body.source)
+        except SummarizerError as exc:
+            raise HTTPError(422, str(exc)) from None
+        return evidence.to_dict()
 
     @app.get("/v1/attention/{view}")
     async def attention(view: str, layer: int | None = None, head: int | None = None) -> dict[str, Any]:
@@ -237,13 +272,22 @@ async def _summarize(state: _State, request: Request, body: SummarizeRequest, do
             limits.check_length(len(text))
         except SettingsError as exc:
             raise HTTPError(422, str(exc)) from None
-    item = Item("text" if document is None else document.source, text, settings, max_input_tokens=limits.max_input_tokens)
+    item = Item("text" if document is None else document.source, text, settings, max_input_tokens=limits.max_input_tokens,
+                max_new_tokens=limits.max_new_tokens)
     record = await _outcome(state, request, _submitted(state, item))
     state.metrics.summary(record)
     if record.error is not None:  # the input had nothing to summarize or too much (422), or it failed (500)
         status = 422 if record.error == EMPTY or record.error.startswith(TOO_LONG) else 500
         raise HTTPError(status, f"{record.source}: {record.error}")
     result = record.to_dict(parts=body.parts)
+    if body.document:
+        from ..characters import clean
+
+        read = clean(body.text) if document is None else document.text
+        result["document"] = read if len(read) <= DOCUMENT_SHOWN else None
+    language = summarizer.language_warning(record.language)
+    if language is not None:
+        result["warning"] = "; ".join(filter(None, (result.get("warning"), language)))
     if body.attention:
         result["attention"] = await _attention_view(state, record)
     return result
@@ -352,7 +396,7 @@ def _framework_line(request: Request, exc: FrameworkError) -> str:
     like the API's."""
     where = f"{request.method} {_shown(request.url.path)}"
     if exc.status_code == 404:
-        return f"no such route: {where} (the API is POST /v1/summarize, GET /v1/model, GET /healthz; see /docs)"
+        return f"no such route: {where} (the API is POST /v1/summarize, POST /v1/check, GET /v1/model, GET /healthz; see /docs)"
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         return f"method not allowed: {where}" + (f" (it takes {allowed})" if allowed else "")
