@@ -231,7 +231,6 @@ class Pipeline:
 
     def _extractive(self, item: Any) -> Summary:
         from .methods.extractive import lead, textrank
-
         from .sentences import count_words, cut_back
 
         started = time.perf_counter()
