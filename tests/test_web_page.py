@@ -1,8 +1,8 @@
 """The page at / of `summarize serve`, as a user meets it: a real headless Chromium (Selenium)
 against a real server running the trained tiny T5 (its summary is the input's first sentence).
 
-Set SUMMARIZER_SCREENSHOT=docs/web-page.png to save the page, with a summary token hovered, to
-that path; a plain run writes nothing.
+Set SUMMARIZER_SCREENSHOT=docs/web-page.png to save the page, with the summary sentence selected
+(its source lit) and a summary token hovered, to that path; a plain run writes nothing.
 """
 
 from __future__ import annotations
@@ -93,6 +93,44 @@ def _set(driver, name: str, value: str) -> None:
     field.send_keys(value)
 
 
+def _paste(driver, text: str) -> None:
+    """Text into the box as a paste puts it: ChromeDriver cannot type characters beyond the BMP."""
+    driver.execute_script("const box = arguments[0]; box.value = arguments[1]; box.dispatchEvent(new Event('input'))",
+                          driver.find_element(By.ID, "text"), text)
+
+
+def _sentences(driver) -> list[str]:
+    """The summary as the page shows it: a row per sentence (when the record has evidence)."""
+    return [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#summary .sent-text")]
+
+
+def _summarize(driver, text: str, *, truncate: bool = False) -> None:
+    """Paste `text` and summarize it greedily without the attention view (not what these tests
+    look at); `truncate` reads only the model's first window (the test's text is longer)."""
+    _paste(driver, text)
+    _set(driver, "min_length", "0")
+    _set(driver, "num_beams", "1")
+    driver.find_element(By.ID, "attention").click()
+    if truncate:
+        driver.find_element(By.CSS_SELECTOR, "details.more summary").click()
+        Select(driver.find_element(By.ID, "strategy")).select_by_value("truncate")
+    driver.find_element(By.ID, "submit").click()
+    _wait(driver, lambda d: d.find_element(By.ID, "evid").is_displayed() or d.find_element(By.ID, "error").is_displayed(),
+          message="no evidence appeared")
+    assert not driver.find_element(By.ID, "error").is_displayed(), driver.find_element(By.ID, "error").text
+
+
+def _lit(driver) -> list[str]:
+    return [mark.text for mark in driver.find_elements(By.CSS_SELECTOR, "#evid-source mark.lit")]
+
+
+def _in_view(driver, pane, element) -> bool:
+    """Whether `element` lies within what `pane` shows (its scrolled box), top and bottom."""
+    return driver.execute_script("""
+        const pane = arguments[0].getBoundingClientRect(), box = arguments[1].getBoundingClientRect();
+        return box.top >= pane.top && box.bottom <= pane.bottom && box.height > 0;""", pane, element)
+
+
 def _weights(driver) -> list[int]:
     return driver.execute_script(
         "return [...document.querySelectorAll('#src-tokens .tok')].map(e => Number(e.dataset.w || 0))")
@@ -111,9 +149,8 @@ def test_summarize_and_explore_the_cross_attention(server, browser):
     _set(browser, "num_beams", "1")
     browser.find_element(By.ID, "submit").click()
 
-    summary = _wait(browser, lambda d: d.find_element(By.ID, "summary").is_displayed() and d.find_element(By.ID, "summary"),
-                    message="no summary appeared")
-    assert summary.text == FIRST_SENTENCE
+    _wait(browser, lambda d: d.find_element(By.ID, "summary").is_displayed(), message="no summary appeared")
+    assert _sentences(browser) == [FIRST_SENTENCE]
     assert not browser.find_element(By.ID, "error").is_displayed()
     input_tokens = int(browser.find_element(By.ID, "stat-input").text.replace(",", ""))
     summary_tokens = int(browser.find_element(By.ID, "stat-summary").text.replace(",", ""))
@@ -133,6 +170,7 @@ def test_summarize_and_explore_the_cross_attention(server, browser):
     assert shown == FIRST_SENTENCE + "</s>", "pieces read as text: word-start marks become spaces"
     assert not browser.find_elements(By.CSS_SELECTOR, "#src-tokens .tok.lit")
 
+    browser.find_element(By.CSS_SELECTOR, "#summary .sent").click()  # its source lit too, for the screenshot
     hovered = tokens[2]
     ActionChains(browser).move_to_element(hovered).perform()
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#src-tokens .tok.lit"), 5, "hovering lit no source token")
@@ -207,8 +245,118 @@ def test_a_dropped_or_chosen_file_is_uploaded(server, browser, tmp_path):
     browser.find_element(By.ID, "submit").click()
     _wait(browser, lambda d: d.find_element(By.ID, "summary").is_displayed() or d.find_element(By.ID, "error").is_displayed())
     assert not browser.find_element(By.ID, "error").is_displayed(), browser.find_element(By.ID, "error").text
-    assert browser.find_element(By.ID, "summary").text == FIRST_SENTENCE
+    assert _sentences(browser) == [FIRST_SENTENCE]
+    assert browser.find_element(By.ID, "evid-source").text == TEXT, "the upload's text as read, from the server"
     assert time.monotonic() - started < WAIT
+
+
+def test_a_summary_sentence_lights_up_its_source_sentence(server, browser):
+    _open(browser, server)
+    browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": server, "permissions": ["clipboardReadWrite",
+                                                                                          "clipboardSanitizedWrite"]})
+    _summarize(browser, TEXT)
+    [sentence] = browser.find_elements(By.CSS_SELECTOR, "#summary .sent")
+    badge = sentence.find_element(By.CSS_SELECTOR, ".badge")
+    assert badge.get_attribute("aria-label") == "supported by the source, score 1.00"
+    assert badge.text == "\u2713 1.00"
+    assert _sentences(browser) == [FIRST_SENTENCE] and not sentence.find_elements(By.CSS_SELECTOR, "u")
+    assert browser.find_element(By.ID, "grounding").text == "1 of 1 sentence supported · draws on 1 of 5 fifths"
+    pane = browser.find_element(By.ID, "evid-source")
+    assert pane.text == TEXT
+    assert [mark.text for mark in pane.find_elements(By.CSS_SELECTOR, "mark.cited")] == [FIRST_SENTENCE]
+    assert not _lit(browser)
+
+    sentence.click()
+    assert _lit(browser) == [FIRST_SENTENCE]
+    assert sentence.get_attribute("aria-selected") == "true"
+    assert browser.find_element(By.ID, "evid-focus").text == "Sentence 1 is supported (1.00) by line 1."
+    assert browser.execute_script("return window.scrollY") == 0, "selecting must not move the page"
+    sentence.send_keys(Keys.ESCAPE)
+    assert not _lit(browser) and sentence.get_attribute("aria-selected") == "false"
+
+    # The keyboard alone: Tab from the button reaches the sentence, and focus selects it.
+    browser.execute_script("arguments[0].focus()", browser.find_element(By.ID, "submit"))
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element == sentence
+    assert _lit(browser) == [FIRST_SENTENCE]
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    assert not _lit(browser)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert _lit(browser) == [FIRST_SENTENCE]
+    ActionChains(browser).send_keys(Keys.ESCAPE, Keys.SPACE).perform()
+    assert _lit(browser) == [FIRST_SENTENCE]
+
+    browser.find_element(By.ID, "copy").click()  # the plain summary, not its badge
+    copied = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0], (e) => arguments[0](String(e)))")
+    assert copied == FIRST_SENTENCE
+
+
+def test_an_emoji_before_the_cited_sentence_does_not_shift_it(server, browser):
+    """The server's spans count code points, JavaScript's strings UTF-16 units: the emoji in the
+    heading is one of the first and two of the second. The document is longer than its pane."""
+    others = "\n\n".join((SAMPLES / "eval" / "folder" / f"{name}.txt").read_text(encoding="utf-8").strip()
+                          for name in ("bridge", "flood", "bridge", "flood"))
+    text = f"Library news \U0001F4DA\n\n{TEXT}\n\n{others}"
+    _open(browser, server)
+    _summarize(browser, text, truncate=True)
+    assert _sentences(browser) == [FIRST_SENTENCE]
+    pane = browser.find_element(By.ID, "evid-source")
+    assert pane.get_attribute("textContent") == text
+    browser.execute_script("arguments[0].scrollTop = arguments[0].scrollHeight", pane)
+    [cited] = pane.find_elements(By.CSS_SELECTOR, "mark.cited")
+    assert not _in_view(browser, pane, cited), "the pane scrolls: its end is far from the cited sentence"
+
+    browser.find_element(By.CSS_SELECTOR, "#summary .sent").click()
+    assert _lit(browser) == [FIRST_SENTENCE]
+    assert _in_view(browser, pane, cited), "the pane scrolled back to the lit sentence"
+    assert browser.find_element(By.ID, "evid-focus").text == "Sentence 1 is supported (1.00) by line 3."
+
+
+def test_an_invented_sentence_is_flagged_and_its_new_words_underlined(server, browser):
+    """The trained model writes, for samples/short.txt, a sentence of the text it was trained on."""
+    _open(browser, server)
+    _summarize(browser, (SAMPLES / "short.txt").read_text(encoding="utf-8"), truncate=True)
+    [sentence] = browser.find_elements(By.CSS_SELECTOR, "#summary .sent")
+    badge = sentence.find_element(By.CSS_SELECTOR, ".badge")
+    assert badge.get_attribute("aria-label").startswith("not supported by the source, score ")
+    assert badge.text.startswith("?")
+    underlined = [u.text for u in sentence.find_elements(By.CSS_SELECTOR, ".sent-text u.miss")]
+    assert underlined and all(word.lower() in sentence.text.lower() for word in underlined)
+    assert browser.find_element(By.ID, "grounding").text.startswith("0 of 1 sentence supported")
+
+    sentence.click()
+    said = browser.find_element(By.ID, "evid-focus").text
+    assert said.startswith("Sentence 1 is not supported") and "Not in the source: " in said
+    assert all(word in said for word in underlined)
+
+
+@pytest.fixture(scope="module")
+def extractive() -> str:
+    """A server without a model: `lead` picks a text's first three sentences, each its own evidence."""
+    with running_server("--method", "lead", "--sentences", 3) as base:
+        yield base
+
+
+def test_arrow_keys_move_between_the_summary_sentences(extractive, browser):
+    _open(browser, extractive)
+    _summarize(browser, (SAMPLES / "short.txt").read_text(encoding="utf-8"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#summary .sent")
+    sentences = _sentences(browser)
+    assert len(rows) == len(sentences) == 3
+    assert browser.find_element(By.ID, "grounding").text.startswith("3 of 3 sentences supported · draws on ")
+    rows[0].click()
+    for n in range(3):
+        assert _lit(browser) == [sentences[n]], n
+        assert browser.switch_to.active_element == rows[n]
+        assert [row.get_attribute("aria-selected") for row in rows].count("true") == 1
+        ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+    assert _lit(browser) == [sentences[2]], "the last sentence stays selected"
+    ActionChains(browser).send_keys(Keys.HOME).perform()
+    assert _lit(browser) == [sentences[0]] and browser.switch_to.active_element == rows[0]
+    ActionChains(browser).send_keys(Keys.END, Keys.ARROW_UP).perform()
+    assert _lit(browser) == [sentences[1]]
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    assert not _lit(browser)
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +389,7 @@ def test_the_page_asks_for_the_key_once_and_keeps_within_the_limits(keyed, brows
     browser.find_element(By.ID, "submit").click()
     _wait(browser, lambda d: d.find_element(By.ID, "summary").is_displayed() or d.find_element(By.ID, "error").is_displayed())
     assert not browser.find_element(By.ID, "error").is_displayed(), browser.find_element(By.ID, "error").text
-    assert browser.find_element(By.ID, "summary").text == FIRST_SENTENCE
+    assert _sentences(browser) == [FIRST_SENTENCE]
     assert browser.find_element(By.ID, "num_beams").get_attribute("value") == "2", "kept within the server's limit"
 
     browser.refresh()  # the key is kept for the tab

@@ -1,6 +1,7 @@
-// The page of `summarize serve`: a form for /v1/summarize, the record it returns, and the
-// decoder's cross-attention (/v1/attention/{id}) drawn over the source tokens. No framework,
-// no build step, nothing fetched from outside this server.
+// The page of `summarize serve`: a form for /v1/summarize, the record it returns with each
+// summary sentence's evidence lit up in the document as read, and the decoder's cross-attention
+// (/v1/attention/{id}) drawn over the source tokens. No framework, no build step, nothing
+// fetched from outside this server.
 "use strict";
 
 (() => {
@@ -27,6 +28,8 @@
     active: null,       // the summary token whose attention is drawn
     pinned: null,       // the one clicked, tapped or focused: shown again when the pointer leaves
     positions: null,    // source spans' tops and heights, for the minimap
+    summary: "",        // the summary as plain text: what "Copy summary" copies
+    evidence: null,     // {items, rows, marks, active, lit}: the record's evidence as shown
   };
 
   // ---- Tokens, readable ---------------------------------------------------------------------
@@ -283,9 +286,10 @@
       const type = file.type || TYPES[extension] || "application/octet-stream";
       form.append("file", file.type ? file : new File([file], file.name, { type }));
       for (const [key, value] of Object.entries(chosen)) form.append(key, String(value));
+      form.append("document", "true");  // an upload's text is only known to the server
       return { body: form, headers: {} };
     }
-    return { body: JSON.stringify({ text: $("text").value, ...chosen }),
+    return { body: JSON.stringify({ text: $("text").value, ...chosen, document: true }),
              headers: { "Content-Type": "application/json" } };
   }
 
@@ -353,6 +357,7 @@
 
   function showError(message, status) {
     $("output").hidden = true;
+    $("evid").hidden = true;
     $("attn").hidden = true;
     $("status").hidden = true;
     const box = $("error");
@@ -363,9 +368,8 @@
 
   function showRecord(record) {
     $("error").hidden = true;
-    const summary = $("summary");
-    summary.textContent = record.summary || "(the summary is empty)";
-    summary.classList.toggle("empty", !record.summary);
+    state.summary = record.summary || "";
+    showSummary(record);
     $("stat-input").textContent = number(record.input_tokens);
     $("stat-summary").textContent = number(record.summary_tokens);
     $("stat-ratio").textContent = record.compression_ratio == null ? "—" : `${ratio(record.compression_ratio)}×`;
@@ -382,6 +386,7 @@
     status.hidden = false;
     status.classList.add("sr-only");
     status.textContent = `Done: ${number(record.summary_tokens)} summary tokens from ${number(record.input_tokens)} in ${seconds(record.seconds)} s.`;
+    showEvidence(record);
     showAttention(record);
     if (window.matchMedia("(max-width: 959px)").matches) {
       const box = $("result").getBoundingClientRect();
@@ -439,6 +444,384 @@
     const words = (value.match(/\S+/g) || []).length;
     const plural = (n, noun) => `${n.toLocaleString()} ${noun}${n === 1 ? "" : "s"}`;
     $("text-count").textContent = `${plural(value.length, "character")}, ${plural(words, "word")}`;
+  }
+
+  // ---- Evidence: the source sentences behind each summary sentence ------------------------------
+
+  const UNITS = { chunk: ["chunk", "chunks"], page: ["page", "pages"], heading: ["section", "sections"],
+                  position: ["fifth", "fifths"] };
+  const plural = (n, [one, many]) => `${number(n)} ${n === 1 ? one : many}`;
+  const keyOf = (source) => `${source.start}:${source.end}`;
+  const where = (source) => (source.page != null ? `page ${source.page}` : `line ${source.line}`);
+  const named = (unit) => unit.label.replace(/^#+\s*/, "");  // a Markdown heading without its marks
+
+  /** The UTF-16 index of each of `offsets`, which count code points (Python's string indexes):
+   *  every emoji or other character beyond U+FFFF before a span shifts it by one in JavaScript.
+   *  One pass over `text`, however many offsets; none at all when it has no such character. */
+  function utf16(text, offsets) {
+    const at = new Map();
+    if (!/[\uD800-\uDFFF]/.test(text)) {
+      for (const n of offsets) at.set(n, Math.min(n, text.length));
+      return at;
+    }
+    let points = 0;
+    let units = 0;
+    for (const n of [...new Set(offsets)].sort((a, b) => a - b)) {
+      while (points < n && units < text.length) {
+        const pair = text.codePointAt(units) > 0xffff;
+        units += pair ? 2 : 1;
+        points++;
+      }
+      at.set(n, units);
+    }
+    return at;
+  }
+
+  /** How many code points `text` holds: the unit of the server's offsets. */
+  const codePoints = (text) => text.length - (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g) || []).length;
+
+  /** The summary: sentence by sentence with a badge each when the record has evidence, else as
+   *  plain text. */
+  function showSummary(record) {
+    const box = $("summary");
+    const items = Array.isArray(record.evidence) ? record.evidence : [];
+    box.classList.toggle("empty", !record.summary);
+    box.classList.toggle("sents", items.length > 0);
+    if (!items.length) {
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+      box.textContent = record.summary || "(the summary is empty)";
+      return;
+    }
+    box.setAttribute("role", "listbox");
+    box.setAttribute("aria-label", "Summary sentences: select one to light up its sources");
+    const text = record.summary;
+    const at = utf16(text, items.flatMap((s) => [s.start, s.end]));
+    const fragment = document.createDocumentFragment();
+    items.forEach((sentence, i) => {
+      const row = document.createElement("div");
+      row.className = `sent ${sentence.supported ? "ok" : "doubt"}`;
+      row.dataset.i = i;
+      row.setAttribute("role", "option");
+      row.setAttribute("aria-selected", "false");
+      row.tabIndex = i === 0 ? 0 : -1;
+      const own = text.slice(at.get(sentence.start), at.get(sentence.end)) || sentence.text;
+      const { marked, left } = underline(own, sentence.unsupported || []);
+      const body = document.createElement("span");
+      body.className = "sent-text";
+      body.append(marked);
+      row.append(badge(sentence), body);
+      if (left.length) {
+        const line = document.createElement("span");
+        line.className = "sent-left";
+        line.textContent = `Not in the source: ${left.join(", ")}`;
+        row.append(line);
+      }
+      fragment.append(row);
+    });
+    box.replaceChildren(fragment);
+  }
+
+  /** ✓ and the score, or ? and the score: the verdict at a glance, and in words for a screen
+   *  reader (role img: its label is what is read, not the symbol). */
+  function badge(sentence) {
+    const span = document.createElement("span");
+    span.className = "badge";
+    span.setAttribute("role", "img");
+    const score = Number(sentence.score || 0).toFixed(2);
+    const verdict = sentence.supported ? "supported by the source" : "not supported by the source";
+    span.setAttribute("aria-label", `${verdict}, score ${score}`);
+    span.title = `${verdict[0].toUpperCase()}${verdict.slice(1)} (score ${score}: the share of its content the cited sentences hold)`;
+    span.textContent = `${sentence.supported ? "\u2713" : "?"} ${score}`;
+    return span;
+  }
+
+  /** The sentence with what its source lacks underlined; `left` are the items not found in it
+   *  (a dropped negation is by nature not in the summary). A word is matched whole, case aside,
+   *  else anywhere ("not" inside "cannot", the "n't" of "didn't"). */
+  function underline(text, items) {
+    const ranges = [];
+    const left = [];
+    for (const item of items) {
+      if (item.startsWith("negation dropped:")) {
+        left.push(item);
+        continue;
+      }
+      const word = item.startsWith("negation: ") ? item.slice("negation: ".length) : item;
+      const whole = occurrences(text, word, true);
+      const found = whole.length ? whole : occurrences(text, word, false);
+      if (found.length) ranges.push(...found);
+      else left.push(item);
+    }
+    ranges.sort((a, b) => a[0] - b[0]);
+    const marked = document.createDocumentFragment();
+    let last = 0;
+    for (const [start, end] of ranges) {
+      if (end <= last) continue;
+      const from = Math.max(start, last);
+      if (from > last) marked.append(text.slice(last, from));
+      const u = document.createElement("u");
+      u.className = "miss";
+      u.title = "not in the source";
+      u.textContent = text.slice(from, end);
+      marked.append(u);
+      last = end;
+    }
+    marked.append(text.slice(last));
+    return { marked, left };
+  }
+
+  function occurrences(text, word, whole) {
+    if (!word) return [];
+    const escaped = word.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    const pattern = whole ? `(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])` : escaped;
+    return [...text.matchAll(new RegExp(pattern, "giu"))].map((m) => [m.index, m.index + m[0].length]);
+  }
+
+  /** The evidence card: the document as read with every cited sentence marked, the coverage
+   *  strip, and the totals line under the summary. */
+  function showEvidence(record) {
+    const items = Array.isArray(record.evidence) ? record.evidence : [];
+    state.evidence = null;
+    const totals = $("grounding");
+    totals.textContent = record.note || "";
+    totals.hidden = !record.note;
+    if (!items.length) {
+      $("evid").hidden = true;
+      return;
+    }
+    const coverage = record.coverage;
+    const parts = [`${number(record.supported)} of ${plural(record.sentences, ["sentence", "sentences"])} supported`];
+    if (coverage?.total) {
+      const kind = UNITS[coverage.by] || ["part", "parts"];
+      parts.push(`draws on ${number(coverage.cited)} of ${plural(coverage.total, kind)}`);
+    }
+    if (record.note) parts.push(record.note);
+    totals.textContent = parts.join(" \u00b7 ");
+    totals.hidden = false;
+
+    const sources = new Map();  // each source sentence once, whichever summary sentences name it
+    items.forEach((sentence) => {
+      for (const source of sentence.evidence || []) {
+        const key = keyOf(source);
+        const known = sources.get(key) || { ...source, key, cited: false };
+        known.cited ||= sentence.supported;  // what an unsupported sentence was compared with is no citation
+        sources.set(key, known);
+      }
+    });
+    const whole = typeof record.document === "string";
+    const pane = $("evid-source");
+    const marks = whole ? markDocument(pane, record.document, [...sources.values()])
+                        : listCited(pane, [...sources.values()]);
+    $("evid-over").textContent = whole
+      ? "The document as read; the sentences the summary cites are marked. Click, tap or focus a summary sentence to light up its sources; arrow keys move, Esc clears."
+      : "The document is too long to show here (over 2 million characters): these are the sentences the summary was checked against. Click, tap or focus a summary sentence to light up its sources.";
+    pane.scrollTop = 0;
+    const rows = [...$("summary").querySelectorAll(".sent")];
+    const units = coverage?.units || [];
+    const extent = whole ? codePoints(record.document) : Math.max(1, ...units.map((u) => u.end));
+    state.evidence = { items, rows, marks, active: null, lit: [], coverage, extent };
+    drawCover();
+    explain();
+    $("evid").hidden = false;
+  }
+
+  /** The document in `pane`: one text node per stretch between marks, a <mark> per stretch a
+   *  source sentence covers (two that overlap share the marks of their common stretch), so a
+   *  2 MB document costs a few elements. Returns key -> its marks. */
+  function markDocument(pane, text, sources) {
+    const at = utf16(text, sources.flatMap((s) => [s.start, s.end]));
+    const spans = sources.map((s) => ({ ...s, a: at.get(s.start), b: at.get(s.end) })).filter((s) => s.b > s.a);
+    const edges = [...new Set(spans.flatMap((s) => [s.a, s.b]))].sort((x, y) => x - y);
+    const marks = new Map(sources.map((s) => [s.key, []]));
+    const fragment = document.createDocumentFragment();
+    let last = 0;
+    for (let n = 0; n + 1 < edges.length; n++) {
+      const [a, b] = [edges[n], edges[n + 1]];
+      const covering = spans.filter((s) => s.a <= a && s.b >= b);
+      if (!covering.length) continue;
+      if (a > last) fragment.append(text.slice(last, a));
+      const mark = document.createElement("mark");
+      mark.textContent = text.slice(a, b);
+      mark.title = where(covering[0]);
+      mark.classList.toggle("cited", covering.some((s) => s.cited));
+      covering.forEach((s) => marks.get(s.key).push(mark));
+      fragment.append(mark);
+      last = b;
+    }
+    if (last < text.length) fragment.append(text.slice(last));
+    pane.classList.remove("only");
+    pane.replaceChildren(fragment);
+    return marks;
+  }
+
+  /** No document to show (over the server's 2 MB): the source sentences alone, in order. */
+  function listCited(pane, sources) {
+    const marks = new Map();
+    const fragment = document.createDocumentFragment();
+    [...sources].sort((x, y) => x.start - y.start).forEach((source) => {
+      const p = document.createElement("p");
+      const place = document.createElement("span");
+      place.className = "where";
+      place.textContent = where(source);
+      const mark = document.createElement("mark");
+      mark.textContent = source.text;
+      mark.classList.toggle("cited", source.cited);
+      p.append(place, " ", mark);
+      fragment.append(p);
+      marks.set(source.key, [mark]);
+    });
+    if (!sources.length) fragment.append("The summary cites no sentence of the document.");
+    pane.classList.add("only");
+    pane.replaceChildren(fragment);
+    return marks;
+  }
+
+  /** Select summary sentence `index` (null: none): its sources lit, the pane scrolled to the
+   *  first of them in the document, what they are said in words. */
+  function choose(index, { focus = false } = {}) {
+    const view = state.evidence;
+    if (!view) return;
+    view.active = index;
+    view.rows.forEach((row, i) => {
+      const on = i === index;
+      row.setAttribute("aria-selected", String(on));
+      row.tabIndex = on || (index === null && i === 0) ? 0 : -1;
+    });
+    view.lit.forEach((mark) => mark.classList.remove("lit", "weak"));
+    view.lit = [];
+    if (index !== null) {
+      const sentence = view.items[index];
+      const sources = [...(sentence.evidence || [])].sort((a, b) => a.start - b.start);
+      view.lit = sources.flatMap((source) => view.marks.get(keyOf(source)) || []);
+      view.lit.forEach((mark) => mark.classList.add("lit", ...(sentence.supported ? [] : ["weak"])));
+      if (focus) view.rows[index].focus({ preventScroll: true });
+      if (view.lit.length) keepVisible($("evid-source"), view.lit[0]);
+    }
+    explain();
+    drawCover();
+  }
+
+  /** The selected sentence's verdict and sources in words, each source a button that shows it
+   *  in the pane; for an unsupported one, what it was compared with and what the source lacks. */
+  function explain() {
+    const view = state.evidence;
+    const box = $("evid-focus");
+    if (view.active === null) {
+      box.textContent = view.rows.length > 1
+        ? "Select a summary sentence to see the source sentences behind it."
+        : "Select the summary sentence to see the source sentences behind it.";
+      box.classList.add("idle");
+      return;
+    }
+    box.classList.remove("idle");
+    const sentence = view.items[view.active];
+    const score = Number(sentence.score || 0).toFixed(2);
+    const strong = document.createElement("strong");
+    strong.textContent = `Sentence ${view.active + 1}`;
+    const parts = [strong];
+    const sources = sentence.evidence || [];
+    if (sentence.supported) {
+      parts.push(` is supported (${score}) by `);
+    } else {
+      parts.push(` is not supported (${score}). `, sources.length ? "It was compared with " : "Nothing in the source comes close.");
+    }
+    sources.forEach((source, n) => {
+      if (n) parts.push(n === sources.length - 1 ? " and " : ", ");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "where-chip";
+      button.dataset.k = keyOf(source);
+      button.textContent = where(source);
+      button.title = `Show it in the document (score ${Number(source.score || 0).toFixed(2)})`;
+      parts.push(button);
+    });
+    if (sources.length) parts.push(".");
+    const missing = sentence.unsupported || [];
+    if (missing.length) {
+      parts.push(" Not in the source: ");
+      missing.forEach((item, n) => {
+        if (n) parts.push(", ");
+        const u = document.createElement("u");
+        u.className = "miss";
+        u.textContent = item;
+        parts.push(u);
+      });
+      parts.push(".");
+    }
+    box.replaceChildren(...parts);
+  }
+
+  /** Which parts of the document the summary draws on (faint), and where the selected
+   *  sentence's sources sit (strong): positions in characters of the document. */
+  function drawCover() {
+    const view = state.evidence;
+    const strip = $("cover");
+    const units = view.coverage?.units || [];
+    const total = Math.max(1, view.extent);
+    const bar = (start, end, className) => {
+      const div = document.createElement("div");
+      div.className = className;
+      div.style.left = `${(100 * start / total).toFixed(3)}%`;
+      div.style.width = `${Math.max(0.6, 100 * (end - start) / total).toFixed(3)}%`;
+      return div;
+    };
+    const shown = units.filter((u) => u.sentences || units.length <= 200);  // every unit, or the cited ones of many
+    const bars = shown.map((u) => {
+      const div = bar(u.start, u.end, `unit${u.sentences ? " cited" : ""}`);
+      div.title = `${named(u)}: ${u.sentences ? `cited by ${plural(u.sentences, ["sentence", "sentences"])}` : "not cited"}`;
+      return div;
+    });
+    if (view.active !== null) {
+      for (const source of view.items[view.active].evidence || []) bars.push(bar(source.start, source.end, "here"));
+    }
+    strip.replaceChildren(...bars);
+    const cited = units.filter((u) => u.sentences).map(named);
+    $("cover-line").textContent = !units.length ? "" : !cited.length ? "nothing"
+      : cited.length > 4 ? `${cited.slice(0, 3).join(", ")} and ${cited.length - 3} more` : cited.join(", ");
+    $("cover-wrap").hidden = !units.length;
+  }
+
+  function wireEvidence() {
+    const box = $("summary");
+    const row = (event) => event.target.closest(".sent[data-i]");
+    box.addEventListener("focusin", (event) => {
+      const at = row(event);
+      if (at && state.evidence?.active !== Number(at.dataset.i)) choose(Number(at.dataset.i));
+    });
+    box.addEventListener("click", (event) => {
+      const at = row(event);
+      if (at && state.evidence?.active !== Number(at.dataset.i)) choose(Number(at.dataset.i), { focus: true });
+    });
+    box.addEventListener("keydown", (event) => {
+      const view = state.evidence;
+      const at = row(event);
+      if (!view || !at) return;
+      const count = view.rows.length;
+      const here = Number(at.dataset.i);
+      const moves = { ArrowDown: here + 1, ArrowRight: here + 1, ArrowUp: here - 1, ArrowLeft: here - 1, Home: 0, End: count - 1 };
+      if (event.key in moves) {
+        event.preventDefault();
+        choose(Math.min(count - 1, Math.max(0, moves[event.key])), { focus: true });
+      } else if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        choose(here);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        choose(null);
+      }
+    });
+    $("evid").addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && state.evidence?.active != null) {
+        event.preventDefault();
+        choose(null);
+      }
+    });
+    $("evid-focus").addEventListener("click", (event) => {
+      const chipEl = event.target.closest(".where-chip");
+      const marks = chipEl && state.evidence?.marks.get(chipEl.dataset.k);
+      if (marks?.length) keepVisible($("evid-source"), marks[0]);
+    });
   }
 
   // ---- Cross-attention -----------------------------------------------------------------------
@@ -756,8 +1139,9 @@
 
   // ---- Start ------------------------------------------------------------------------------------
 
+  /** The summary's plain text, never the badges shown beside its sentences. */
   function copySummary() {
-    const text = $("summary").textContent;
+    const text = state.summary;
     const button = $("copy");
     const done = () => {
       button.textContent = "Copied";
@@ -765,13 +1149,16 @@
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, () => {});
-    } else {
-      const range = document.createRange();
-      range.selectNodeContents($("summary"));
-      const selection = window.getSelection();
-      selection.removeAllRanges();
-      selection.addRange(range);
+    } else {  // plain http on another host: the old way, through a box that holds only the text
+      const box = document.createElement("textarea");
+      box.value = text;
+      box.setAttribute("readonly", "");
+      box.className = "sr-only";
+      document.body.append(box);
+      box.select();
       if (document.execCommand("copy")) done();
+      box.remove();
+      button.focus();
     }
   }
 
@@ -786,6 +1173,7 @@
     });
     $("copy").addEventListener("click", copySummary);
     wireFiles();
+    wireEvidence();
     wireAttention();
     wireKey();
     countText();
