@@ -291,6 +291,16 @@ def test_a_summary_sentence_lights_up_its_source_sentence(server, browser):
     assert copied == FIRST_SENTENCE
 
 
+def test_a_length_in_words_replaces_the_one_in_tokens(server, browser):
+    """Max words under More settings: the request asks for words, not also for tokens (the
+    server would refuse both), and the summary is cut back to whole words."""
+    _open(browser, server)
+    browser.find_element(By.CSS_SELECTOR, "details.more summary").click()
+    _set(browser, "max_words", "4")
+    _summarize(browser, TEXT)
+    assert _sentences(browser) == [" ".join(FIRST_SENTENCE.split()[:4])]
+
+
 def test_an_emoji_before_the_cited_sentence_does_not_shift_it(server, browser):
     """The server's spans count code points, JavaScript's strings UTF-16 units: the emoji in the
     heading is one of the first and two of the second. The document is longer than its pane."""

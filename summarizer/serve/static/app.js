@@ -7,7 +7,8 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const MAIN = ["max_length", "min_length", "num_beams", "temperature"];
-  const MORE = ["strategy", "no_repeat_ngram_size", "length_penalty", "repetition_penalty", "top_k", "top_p", "seed"];
+  const MORE = ["strategy", "no_repeat_ngram_size", "length_penalty", "repetition_penalty", "top_k", "top_p", "seed",
+                "max_words", "max_sentences"];
   const FAINT = 10;  // weights under 4% of a row's largest are left unpainted: noise, not signal
   const NUMERIC = new Set([...MAIN, ...MORE].filter((name) => name !== "strategy"));
   const TYPES = { txt: "text/plain", md: "text/markdown", markdown: "text/markdown", html: "text/html",
@@ -271,6 +272,8 @@
       if (MORE.includes(name) && fallback !== undefined && value === fallback) continue;  // unchanged
       chosen[name] = value;
     }
+    // A length in words or sentences replaces the one in tokens (the server refuses both at once).
+    if ("max_words" in chosen || "max_sentences" in chosen) delete chosen.max_length;
     const whole = $("whole_sentences").checked;
     if (whole !== Boolean(defaults.whole_sentences?.value)) chosen.whole_sentences = whole;
     chosen.attention = $("attention").checked;
