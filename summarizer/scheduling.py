@@ -3,22 +3,24 @@
 The pipeline queues one job per model input (a chunk, a reduction chunk, a final pass), asks
 the policy what to do while it fills the queue (pull the next input of a started document's
 open pass, or admit a new document), and asks it for each batch. Only jobs with equal
-generation settings can share a `generate()` call; among the jobs a policy may take, the batch
-is the run of `batch_size` neighbours in length, from the first `SORT_WINDOW` batches' worth
-of candidates in the policy's order, that includes the job whose turn it is and pads least.
+generation settings can share a `generate()` call, and --batch-tokens caps a batch's padded
+size. Within a document its passes keep their order.
 
-- `OLDEST_FIRST` (a folder, the API): jobs go oldest document first, and a started document's
-  passes are pulled before a new document is admitted, so documents finish in a steady stream,
-  in about the order they came, instead of all together at the end. New documents are admitted
-  only while fewer than `target` jobs wait, which keeps batches full without taking in a
-  whole folder.
+- `OLDEST_FIRST` (a folder, the API): a started document's passes are pulled before a new
+  document is admitted, and a batch is the oldest jobs, in the order their documents came. A
+  document's last jobs are its shortest (its last chunk, its final pass): a batch sorted by
+  length deferred exactly those, and with them the documents, which then finished in bunches
+  and all together at the end. New documents are admitted only while fewer than `target` jobs
+  wait, which keeps batches full without taking in a whole folder.
 - `FAIR` (a server's requests): the document that has had the fewest of its jobs generated so
   far goes first (least attained service, which favours short requests without knowing their
   size), and a batch takes jobs only of documents that have had at most one batch more than
   it; everything that has arrived is admitted at once (the server bounds how much that is).
   A small request that arrives while a book is being summarized waits for the batch in flight,
   then runs in a batch of its own kind instead of behind all of the book, and the book goes on
-  with full batches while no one else waits. Within a document its passes keep their order.
+  with full batches while no one else waits. Among the jobs it may take, the batch is the run
+  of neighbours in length, from the first `SORT_WINDOW` batches' worth in that order, that
+  includes the job whose turn it is and pads least (requests come in all lengths).
 """
 
 from __future__ import annotations
@@ -116,6 +118,18 @@ class JobQueue:
             self.served[job.doc] += 1
         return batch
 
+    def capped(self, jobs: list[Job]) -> list[Job]:
+        """The first of `jobs` (at least one) while the padded batch (rows x widest x beams)
+        stays within --batch-tokens."""
+        if self.batch_tokens is None:
+            return jobs
+        widest, beams = 0, jobs[0].generation.num_beams
+        for count, job in enumerate(jobs):
+            widest = max(widest, len(job.ids))
+            if count and (count + 1) * widest * beams > self.batch_tokens:
+                return jobs[:count]
+        return jobs
+
     def tightest_run(self, candidates: list[Job], anchor: Job) -> list[Job]:
         """From `candidates` (in the policy's order, `anchor` among them), the run of up to a
         batch of neighbours in length that contains `anchor` and has the smallest spread of
@@ -143,7 +157,8 @@ class JobQueue:
 
 
 class OldestFirst:
-    """Started documents first: a folder's summaries come out in a steady stream, in order."""
+    """Started documents first, oldest jobs first: a folder's summaries come out in a steady
+    stream, in order, to the last one."""
 
     def fill(self, queue: JobQueue, open_docs: Sequence[Started], admit: bool, in_flight: int) -> Started | _Admit | None:
         if len(queue) >= queue.target:
@@ -155,7 +170,7 @@ class OldestFirst:
     def batch(self, queue: JobQueue) -> list[Job]:
         oldest = min(queue.jobs, key=lambda job: job.age)
         group = sorted((job for job in queue.jobs if job.generation == oldest.generation), key=lambda job: job.age)
-        return queue.tightest_run(group, oldest)
+        return queue.capped(group[: queue.rows(oldest.generation)])
 
 
 class Fair:
