@@ -19,6 +19,13 @@ second) alone and among the small requests. Reported against the targets: p95 wi
 Prejudice, Project Gutenberg #1342, as plain text: https://www.gutenberg.org/ebooks/1342.txt.utf-8).
 
     python benchmarks/bench_serve.py --mixed --book pride-and-prejudice.txt [--small 24] [--backend ctranslate2]
+
+`--limits` times what the default limits allow on this machine, with t5-small's own settings
+(4 beams, up to 200 tokens a summary): the costliest batch a request may cause (8 windows, each
+summarized to exactly --max-new-tokens with --max-beams, with --strategy map so that it is one
+generate() call), and a request of --max-input-tokens alone.
+
+    python benchmarks/bench_serve.py --limits
 """
 
 from __future__ import annotations
@@ -228,6 +235,45 @@ def mixed(args, model: Path, texts: list[str], env: dict[str, str]) -> None:
           f"(target >= 0.8: {'met' if ratio >= 0.8 else 'NOT met'})")
 
 
+def limits(args, model: Path, env: dict[str, str]) -> None:
+    from transformers import AutoTokenizer
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from summarizer.serve.limits import MAX_BEAMS, MAX_INPUT_TOKENS, MAX_NEW_TOKENS
+
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    prose = (Path(__file__).resolve().parent.parent / "samples" / "long_report.txt").read_text(encoding="utf-8")
+    words = (prose + "\n\n").split(" ") * 200
+
+    def text_of(tokens: int) -> str:
+        low, high = 1, len(words)
+        while low < high:  # the longest run of words under `tokens` tokens
+            middle = (low + high + 1) // 2
+            if len(tokenizer(" ".join(words[:middle]), add_special_tokens=False).input_ids) <= tokens:
+                low = middle
+            else:
+                high = middle - 1
+        return " ".join(words[:low])
+
+    port = free_port()
+    process = started([sys.executable, "-m", "summarizer", "serve", "--model", str(model), "--port", str(port),
+                       "--threads", str(args.threads), "--timeout", "86400", "-q"], port, env)
+    try:
+        post(port, {"text": text_of(400), "max_length": 4, "min_length": 4})  # warm-up
+        calls, seconds = generation(port)
+        status, batch, took = post(port, {"text": text_of(8 * 500), "strategy": "map", "num_beams": MAX_BEAMS,
+                                          "max_length": MAX_NEW_TOKENS, "min_length": MAX_NEW_TOKENS})
+        calls_after, seconds_after = generation(port)
+        print(f"the costliest batch: {batch['chunks']} windows x {MAX_BEAMS} beams x {MAX_NEW_TOKENS} tokens, "
+              f"{calls_after - calls:.0f} generate() call(s), {seconds_after - seconds:.1f} s", flush=True)
+        status, whole, took = post(port, {"text": text_of(MAX_INPUT_TOKENS)})
+        print(f"a request of {whole['input_tokens']:,} tokens at the model's own settings: {whole['chunks']} chunks, "
+              f"{whole['levels']} passes, {took:.1f} s alone (status {status})", flush=True)
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=48)
@@ -237,6 +283,7 @@ def main() -> None:
     parser.add_argument("--book", type=Path, help="with --mixed: the book as plain text")
     parser.add_argument("--small", type=int, default=24, help="with --mixed: small requests on the idle server")
     parser.add_argument("--backend", default="ctranslate2", help="with --mixed: the server's backend")
+    parser.add_argument("--limits", action="store_true", help="time what the default limits allow")
     args = parser.parse_args()
     if args.mixed and args.book is None:
         parser.error("--mixed needs --book (a book as plain text)")
@@ -252,6 +299,8 @@ def main() -> None:
         texts = [p.read_text(encoding="utf-8") for p in sorted((tmp / "docs").glob("*.txt"))]
         if args.mixed:
             return mixed(args, model, texts, env)
+        if args.limits:
+            return limits(args, model, env)
         forced = ["--max-length", str(NEW_TOKENS), "--min-length", str(NEW_TOKENS), "--num-beams", "1",
                   "--no-repeat-ngram-size", "0", "--threads", str(args.threads), "--queue-size", str(4 * args.documents), "-q"]
         servers = {
