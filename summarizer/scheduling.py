@@ -3,22 +3,27 @@
 The pipeline queues one job per model input (a chunk, a reduction chunk, a final pass), asks
 the policy what to do while it fills the queue (pull the next input of a started document's
 open pass, or admit a new document), and asks it for each batch. Only jobs with equal
-generation settings can share a `generate()` call; among the jobs a policy may take, the batch
-is the run of `batch_size` neighbours in length, from the first `SORT_WINDOW` batches' worth
-of candidates in the policy's order, that includes the job whose turn it is and pads least.
+generation settings can share a `generate()` call, and --batch-tokens caps a batch's padded
+size. Within a document its passes keep their order.
 
-- `OLDEST_FIRST` (a folder, the API): jobs go oldest document first, and a started document's
-  passes are pulled before a new document is admitted, so documents finish in a steady stream,
-  in about the order they came, instead of all together at the end. New documents are admitted
-  only while fewer than `target` jobs wait, which keeps batches full without taking in a
-  whole folder.
-- `FAIR` (a server's requests): the document that has had the fewest of its jobs generated so
-  far goes first (least attained service, which favours short requests without knowing their
-  size), and a batch takes jobs only of documents that have had at most one batch more than
-  it; everything that has arrived is admitted at once (the server bounds how much that is).
-  A small request that arrives while a book is being summarized waits for the batch in flight,
-  then runs in a batch of its own kind instead of behind all of the book, and the book goes on
-  with full batches while no one else waits. Within a document its passes keep their order.
+- `OLDEST_FIRST` (a folder, the API): a started document's passes are pulled before a new
+  document is admitted, and a batch is the oldest jobs, in the order their documents came. A
+  document's last jobs are its shortest (its last chunk, its final pass): a batch sorted by
+  length deferred exactly those, and with them the documents, which then finished in bunches
+  and all together at the end. New documents are admitted only while fewer than `target` jobs
+  wait, which keeps batches full without taking in a whole folder.
+- `FAIR` (a server's requests): requests take turns, round robin: the next batch is the turn
+  of the request whose last batch is longest ago (a newcomer counts as served by the batch in
+  flight, and among equals the one with the fewest jobs generated goes first). A batch takes
+  jobs only of requests that have had at most one batch more than the one whose turn it is, the
+  least served first. Everything that has arrived is admitted at once (the server bounds how
+  much that is). So a small request that arrives while a book is being summarized waits for
+  the batch in flight, then runs in a batch of its own kind instead of behind all of the book;
+  the book's turn comes next (a stream of small requests, each a newcomer, cannot keep it
+  waiting), small requests ride along in its batches, and it has full batches while no one
+  else waits. Among the jobs it may take, the batch is the run of neighbours in length, from
+  the first `SORT_WINDOW` batches' worth in that order, that includes the job whose turn it is
+  and pads least (requests come in all lengths).
 """
 
 from __future__ import annotations
@@ -86,6 +91,8 @@ class JobQueue:
         self.jobs: list[Job] = []
         self.waiting: Counter[int] = Counter()  # document -> its jobs in the queue
         self.served: Counter[int] = Counter()  # document -> its jobs taken into batches so far
+        self.batches = 0  # batches taken so far
+        self.turn: dict[int, int] = {}  # document -> the last batch it was in (a newcomer: the one before its first)
 
     def __len__(self) -> int:
         return len(self.jobs)
@@ -93,12 +100,14 @@ class JobQueue:
     def add(self, job: Job) -> None:
         self.jobs.append(job)
         self.waiting[job.doc] += 1
+        self.turn.setdefault(job.doc, self.batches - 1)
 
     def drop(self, doc: int) -> int:
         """Forget a document (finished, failed or cancelled): its waiting jobs and its history;
         returns how many jobs were waiting."""
         dropped = self.waiting.pop(doc, 0)
         self.served.pop(doc, None)
+        self.turn.pop(doc, None)
         if dropped:
             self.jobs = [job for job in self.jobs if job.doc != doc]
         return dropped
@@ -114,7 +123,21 @@ class JobQueue:
         for job in batch:
             self.waiting[job.doc] -= 1
             self.served[job.doc] += 1
+            self.turn[job.doc] = self.batches
+        self.batches += 1
         return batch
+
+    def capped(self, jobs: list[Job]) -> list[Job]:
+        """The first of `jobs` (at least one) while the padded batch (rows x widest x beams)
+        stays within --batch-tokens."""
+        if self.batch_tokens is None:
+            return jobs
+        widest, beams = 0, jobs[0].generation.num_beams
+        for count, job in enumerate(jobs):
+            widest = max(widest, len(job.ids))
+            if count and (count + 1) * widest * beams > self.batch_tokens:
+                return jobs[:count]
+        return jobs
 
     def tightest_run(self, candidates: list[Job], anchor: Job) -> list[Job]:
         """From `candidates` (in the policy's order, `anchor` among them), the run of up to a
@@ -143,7 +166,8 @@ class JobQueue:
 
 
 class OldestFirst:
-    """Started documents first: a folder's summaries come out in a steady stream, in order."""
+    """Started documents first, oldest jobs first: a folder's summaries come out in a steady
+    stream, in order, to the last one."""
 
     def fill(self, queue: JobQueue, open_docs: Sequence[Started], admit: bool, in_flight: int) -> Started | _Admit | None:
         if len(queue) >= queue.target:
@@ -155,11 +179,12 @@ class OldestFirst:
     def batch(self, queue: JobQueue) -> list[Job]:
         oldest = min(queue.jobs, key=lambda job: job.age)
         group = sorted((job for job in queue.jobs if job.generation == oldest.generation), key=lambda job: job.age)
-        return queue.tightest_run(group, oldest)
+        return queue.capped(group[: queue.rows(oldest.generation)])
 
 
 class Fair:
-    """Turns across documents, least served first: short requests are not queued behind long ones."""
+    """Turns across documents: short requests are not queued behind long ones, nor long ones
+    behind a stream of short ones."""
 
     def fill(self, queue: JobQueue, open_docs: Sequence[Started], admit: bool, in_flight: int) -> Started | _Admit | None:
         if admit and in_flight < queue.target:
@@ -174,16 +199,16 @@ class Fair:
         return doc if ahead < queue.target else None
 
     def batch(self, queue: JobQueue) -> list[Job]:
-        def turn(job: Job) -> tuple[int, int, int]:
+        def least_served(job: Job) -> tuple[int, int, int]:
             return queue.served[job.doc], job.doc, job.part
 
-        first = min(queue.jobs, key=turn)
+        first = min(queue.jobs, key=lambda job: (queue.turn[job.doc], *least_served(job)))
         # Only documents within one batch of its service join it: a book that has had hundreds
         # of batches does not fill the batch of a request that has had none.
         ceiling = queue.served[first.doc] + queue.rows(first.generation)
-        group = sorted((job for job in queue.jobs if job.generation == first.generation
-                        and queue.served[job.doc] <= ceiling), key=turn)
-        return queue.tightest_run(group, first)
+        others = sorted((job for job in queue.jobs if job is not first and job.generation == first.generation
+                         and queue.served[job.doc] <= ceiling), key=least_served)
+        return queue.tightest_run([first, *others], first)
 
 
 OLDEST_FIRST = OldestFirst()

@@ -47,6 +47,24 @@ def test_fair_gives_a_new_request_a_batch_of_its_own_kind_not_the_books():
     assert [job.doc for job in queue.next_batch()] == [0] * 4
 
 
+def test_fair_does_not_let_a_stream_of_small_requests_starve_a_book():
+    """Each small request is a newcomer, the least served of all; still the book's turn comes
+    every other batch, and the small request that arrives meanwhile rides along in it."""
+    queue = queue_of(FAIR)
+    jobs(queue, 0, 100)  # the book
+    queue.next_batch()
+    batches = []
+    for small in range(1, 11):  # one small request after another, as a client sends them
+        jobs(queue, small, 1)
+        batches.append(sorted(job.doc for job in queue.next_batch()))
+        if small in {job.doc for job in queue.jobs}:
+            batches.append(sorted(job.doc for job in queue.next_batch()))
+    with_book = [batch for batch in batches if 0 in batch]
+    assert len(with_book) >= len(batches) // 2, batches
+    assert all(batch.count(0) >= 3 for batch in with_book), "the book's batches are still nearly full"
+    assert not any(small in {job.doc for job in queue.jobs} for small in range(1, 11)), "every small one was served"
+
+
 def test_fair_mixes_requests_within_a_batch_of_each_others_service():
     queue = queue_of(FAIR)
     jobs(queue, 0, 6)

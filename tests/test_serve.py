@@ -176,7 +176,8 @@ class _Page(BaseHTTPRequestHandler):
 
 def test_limits_of_a_public_facing_service(trained_model_dir, texts, long_text):
     """Body size (413, declared or streamed), a full queue (503 with Retry-After), URLs when
-    allowed, and SIGTERM: stop accepting, finish the request in flight, exit 0."""
+    allowed, and SIGTERM: stop accepting, finish the request in flight (within the default 30 s
+    grace), exit 0."""
     _Page.release, _Page.text = threading.Event(), texts[2][0]
     with local_server(_Page) as page, running_server(
         "--model", trained_model_dir, *GREEDY, "--queue-size", 1, "--max-body-size", "200K", "--allow-urls", "-q",

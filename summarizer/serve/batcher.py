@@ -113,6 +113,9 @@ class Batcher:
     def call(self, work: Callable[[], Any]) -> Future:
         """Run `work()` on the model's thread between batches; its result (or error) in a Future."""
         future: Future = Future()
+        if self._stopping.is_set():  # nobody would run it
+            future.set_exception(Unavailable(self._closed or "the server is shutting down"))
+            return future
         self._arrivals.put((work, future))
         return future
 
@@ -177,9 +180,7 @@ class Batcher:
         except BaseException as exc:  # noqa: BLE001 -- the pipeline died: say why, everywhere
             self.failure = f"{type(exc).__name__}: {first_line(exc)}"
             log.error("the model's thread stopped; every request from now on is refused", exc_info=exc)
-            for ticket in self._pending.values():
-                _resolve(ticket.future, error=Unavailable(f"the model's thread stopped ({self.failure})"))
-            self._pending.clear()
+            self.abort(f"the model's thread stopped ({self.failure})")
             if self.on_death is not None:
                 self.on_death()
 
