@@ -42,17 +42,18 @@ def describe_input(summarizer: "Summarizer", source: str, text: str) -> dict[str
     """How long the summary of `text` may be: its size as the model counts it, and the word and
     sentence bounds turned into the final pass's tokens (for a document of one window; a longer
     one's final pass reads its chunk summaries, and only the budget from the bounds applies)."""
-    from .lengths import MARGIN, STEP, final_lengths, word_bounds
+    from .lengths import MARGIN, STEP, Measure, final_lengths, word_bounds
     from .pipeline import Item
     from .strategies import Trace
 
     settings = summarizer.settings
     described: dict[str, Any] = {"source": source}
-    if not settings.abstractive:
-        from .sentences import count_words, sentence_spans
+    if not settings.abstractive:  # an extractive method counts words, and picks whole sentences
+        from .sentences import count_words
 
-        words = word_bounds(settings.bounds, _measure(count_words(text), count_words(text), len(sentence_spans(text))))
-        return {**described, "words": count_words(text), "max_words": words.max_words, "max_sentences": words.max_sentences}
+        count = count_words(text)
+        words = word_bounds(settings.bounds, Measure(count, count))
+        return {**described, "words": count, "max_words": words.max_words, "max_sentences": words.max_sentences}
     plan = summarizer.pipeline.plan(settings)
     trace = Trace()
     chunks = sum(1 for _ in plan.chunker.chunks(text, trace.count))
@@ -69,12 +70,6 @@ def describe_input(summarizer: "Summarizer", source: str, text: str) -> dict[str
         "max_words": words.max_words, "min_words": words.min_words, "max_sentences": words.max_sentences,
         "margin": MARGIN, "step": STEP, "as_is": as_is.note if as_is is not None else None,
     }
-
-
-def _measure(tokens: int, words: int, sentences: int):
-    from .lengths import Measure
-
-    return Measure(tokens, words, sentences)
 
 
 def _flat(settings) -> dict[str, Any]:
