@@ -30,7 +30,6 @@ from ..pipeline import IDLE, Item
 
 if TYPE_CHECKING:
     from ..api import Summarizer
-    from ..report import Summary
 
 GATHER_SECONDS = 0.005  # after one request, wait this long for the next before generating
 IDLE_SECONDS = 0.05  # how often an idle feed wakes to look for work (and for the stop flag)
