@@ -1,9 +1,12 @@
-"""Running the CLI in-process, the way Typer's docs test apps; a local HTTP server for URL tests."""
+"""Running the CLI in-process, the way Typer's docs test apps; a local HTTP server for URL tests;
+`summarize serve` run for real, and requests to it."""
 
 from __future__ import annotations
 
 import json
 import threading
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from typing import Any, Iterator
@@ -41,6 +44,15 @@ def summarize_json(*args: Any, input: str | None = None) -> Any:
     return json.loads(result.stdout)
 
 
+def interruptible() -> None:
+    """A child process's Ctrl-C as from a terminal (its `preexec_fn`): a test run started in the
+    background by a shell hands its children SIGINT ignored, and Python then never turns it
+    into KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def local_server(handler) -> Iterator[str]:
     """Serve `handler` on 127.0.0.1 (a free port) in a thread; yields the base URL.
@@ -59,6 +71,25 @@ def local_server(handler) -> Iterator[str]:
         httpd.server_close()
 
 
+def request(base: str, path: str, body: Any = None, headers: dict[str, str] | None = None, method: str | None = None,
+            timeout: float = 60) -> tuple[int, Any, Any]:
+    """(status, JSON body, headers) of a request to a test server; errors are answers too. `body` is JSON, or bytes as they are."""
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    sent = {"Content-Type": "application/json", **(headers or {})} if data is not None else dict(headers or {})
+    http_request = urllib.request.Request(base + path, data=data, headers=sent, method=method)
+    try:
+        with urllib.request.urlopen(http_request, timeout=timeout) as response:
+            raw = response.read()
+            return response.status, _json_or_text(raw, response.headers), response.headers
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, _json_or_text(exc.read(), exc.headers), exc.headers
+
+
+def _json_or_text(raw: bytes, headers) -> Any:
+    return json.loads(raw) if "json" in (headers.get("content-type") or "") else raw.decode()
+
+
 @contextmanager
 def running_server(*args: Any, timeout: float = 120.0, env: dict[str, str] | None = None,
                    launcher: str | None = None) -> Iterator[str]:
@@ -75,7 +106,6 @@ def running_server(*args: Any, timeout: float = 120.0, env: dict[str, str] | Non
     import sys
     import tempfile
     import time
-    import urllib.request
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

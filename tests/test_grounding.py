@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from helpers import invoke, summarize_json
+from helpers import invoke, request, summarize_json
 from summarizer.readers import discover, read
 from test_readers import make_pdf
 
@@ -195,40 +195,27 @@ def server(trained_model_dir):
         yield base
 
 
-def _post(base: str, path: str, body: dict) -> tuple[int, dict]:
-    import urllib.error
-    import urllib.request
-
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.loads(exc.read())
-
-
 def test_the_servers_records_carry_evidence_and_its_check_is_the_commands(server):
-    status, record = _post(server, "/v1/summarize", {"text": BRIDGE})
+    status, record = request(server, "/v1/summarize", {"text": BRIDGE})[:2]
     assert status == 200 and record["sentences"] == len(record["evidence"]) >= 1
     _round_trips(record, BRIDGE)
-    status, record = _post(server, "/v1/summarize", {"text": BRIDGE, "evidence": False})
+    status, record = request(server, "/v1/summarize", {"text": BRIDGE, "evidence": False})[:2]
     assert status == 200 and record["evidence"] is None
-    status, checked = _post(server, "/v1/check", {"summary": "The repairs cost roughly 430,000 pounds.", "source": BRIDGE})
+    status, checked = request(server, "/v1/check", {"summary": "The repairs cost roughly 430,000 pounds.", "source": BRIDGE})[:2]
     assert status == 200 and (checked["supported"], checked["total"]) == (0, 1)
     assert "430,000" in checked["sentences"][0]["unsupported"]
-    status, answer = _post(server, "/v1/check", {"summary": " ", "source": BRIDGE})
+    status, answer = request(server, "/v1/check", {"summary": " ", "source": BRIDGE})[:2]
     assert status == 422 and "summary: empty" in answer["error"]
-    status, answer = _post(server, "/v1/check", {"summary": "A text."})
+    status, answer = request(server, "/v1/check", {"summary": "A text."})[:2]
     assert status == 422 and "source" in answer["error"]
 
 
 def test_the_server_takes_word_bounds_and_says_the_language(server):
-    status, record = _post(server, "/v1/summarize", {"text": BRIDGE, "max_words": 5})
+    status, record = request(server, "/v1/summarize", {"text": BRIDGE, "max_words": 5})[:2]
     assert status == 200 and 0 < len(record["summary"].split()) <= 6 and record["language"] == "en"
-    status, record = _post(server, "/v1/summarize", {"text": "Hello"})
+    status, record = request(server, "/v1/summarize", {"text": "Hello"})[:2]
     assert status == 200 and record["summary"] == "Hello" and record["note"].startswith("returned as is")
     german = ("Der Stadtrat hat am Dienstag beschlossen, die alte Brücke abzureißen. Die neue Brücke soll im "
               "nächsten Frühjahr fertig sein und kostet rund vier Millionen Euro.")
-    status, record = _post(server, "/v1/summarize", {"text": german})
+    status, record = request(server, "/v1/summarize", {"text": german})[:2]
     assert status == 200 and record["language"] == "de" and "input is German (de)" in record["warning"]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import interruptible
+
 ROOT = Path(__file__).resolve().parent.parent
 CAP = 3 * 2**30  # address space per process: far above a run's needs, far below the machine's
 FAST = ("--backend", "torch", "--batch-size", "8", "--threads", "1", "--max-length", "4", "--min-length", "1", "--quiet")
@@ -28,6 +30,7 @@ def model(tiny_model_dir) -> str:
 
 def _capped() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
+    interruptible()
 
 
 def start(*args, stdin=subprocess.DEVNULL) -> subprocess.Popen:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import invoke
+from helpers import interruptible, invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ".summarize-manifest.jsonl"
@@ -52,7 +52,7 @@ def start(*args) -> subprocess.Popen:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "summarizer", *map(str, args)], cwd=ROOT, env=env,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible,
     )
 
 

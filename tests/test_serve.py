@@ -16,27 +16,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from helpers import local_server, running_server
+from helpers import local_server, request, running_server
 from trained_t5 import held_out_pairs, training_sentences
 
 GREEDY = ("--num-beams", 1, "--min-length", 0, "--max-length", 48)
 
 
 def post(base: str, body: object, path: str = "/v1/summarize", timeout: float = 120) -> tuple[int, dict, Any]:
-    """(status, JSON body, headers) of a POST; errors are answers too."""
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read()), response.headers
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.loads(exc.read()), exc.headers
+    return request(base, path, body, timeout=timeout)
 
 
 def get(base: str, path: str) -> dict:
-    with urllib.request.urlopen(base + path, timeout=30) as response:
-        return json.loads(response.read())
+    return request(base, path, timeout=30)[1]
 
 
 def wait_for_load(base: str, load: int, timeout: float = 60) -> None:

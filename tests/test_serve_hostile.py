@@ -16,14 +16,12 @@ import signal
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from helpers import running_server
+from helpers import request, running_server
 from trained_t5 import held_out_pairs, training_sentences
 
 pytest.importorskip("prometheus_client", reason="summarize serve needs the serve extra")
@@ -31,25 +29,6 @@ pytest.importorskip("prometheus_client", reason="summarize serve needs the serve
 GREEDY = ("--num-beams", 1, "--min-length", 0, "--max-length", 48, "--chunk-max-length", 48, "--chunk-min-length", 0, "--threads", 1)
 KEY = "s3cret-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-def request(base: str, path: str, body: Any = None, headers: dict[str, str] | None = None, method: str | None = None,
-            timeout: float = 60) -> tuple[int, Any, Any]:
-    """(status, JSON body, headers); errors are answers too. `body` is JSON, or bytes as they are."""
-    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    sent = {"Content-Type": "application/json", **(headers or {})} if data is not None else dict(headers or {})
-    http_request = urllib.request.Request(base + path, data=data, headers=sent, method=method)
-    try:
-        with urllib.request.urlopen(http_request, timeout=timeout) as response:
-            raw = response.read()
-            return response.status, _json_or_text(raw, response.headers), response.headers
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, _json_or_text(exc.read(), exc.headers), exc.headers
-
-
-def _json_or_text(raw: bytes, headers) -> Any:
-    return json.loads(raw) if "json" in (headers.get("content-type") or "") else raw.decode()
 
 
 def summarize(base: str, body: Any, **kwargs) -> tuple[int, Any, Any]:

@@ -186,7 +186,9 @@ def test_summarize_and_explore_the_cross_attention(server, browser):
     if os.environ.get("SUMMARIZER_SCREENSHOT"):
         path = Path(os.environ["SUMMARIZER_SCREENSHOT"])
         path.parent.mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(path))
+        browser.set_window_size(1280, browser.execute_script("return document.body.scrollHeight") + 140)
+        browser.save_screenshot(str(path))  # the whole page, the cross-attention card included
+        browser.set_window_size(1280, 900)
 
     # Another layer and head: fetched, and drawn for the same token.
     Select(browser.find_element(By.ID, "layer")).select_by_value("1")
