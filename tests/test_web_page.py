@@ -186,9 +186,11 @@ def test_summarize_and_explore_the_cross_attention(server, browser):
     if os.environ.get("SUMMARIZER_SCREENSHOT"):
         path = Path(os.environ["SUMMARIZER_SCREENSHOT"])
         path.parent.mkdir(parents=True, exist_ok=True)
-        browser.set_window_size(1280, browser.execute_script("return document.body.scrollHeight") + 140)
-        browser.save_screenshot(str(path))  # the whole page, the cross-attention card included
-        browser.set_window_size(1280, 900)
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # the whole page, attention card included
+                                {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        browser.save_screenshot(str(path))
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
     # Another layer and head: fetched, and drawn for the same token.
     Select(browser.find_element(By.ID, "layer")).select_by_value("1")
