@@ -89,6 +89,7 @@ class Item:
     max_input_tokens: int | None = None
     cancelled: Callable[[], bool] | None = None
     max_new_tokens: int | None = None  # the most tokens any of its passes may write, whatever its bounds ask
+    pages: tuple[tuple[int, int], ...] = ()  # a PDF's (page number, where its text starts), as a Document has them
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,28 @@ def test_a_dropped_or_chosen_file_is_uploaded(server, browser, tmp_path):
     assert time.monotonic() - started < WAIT
 
 
+def test_an_uploaded_pdf_cites_its_pages(server, browser, tmp_path):
+    """A PDF goes through the same readers: the evidence names the page its source is on,
+    and coverage counts pages."""
+    from test_readers import make_pdf
+
+    sentences = re.findall(r"[^.]+\.", " ".join(TEXT.split()))
+    upload = tmp_path / "library.pdf"
+    upload.write_bytes(make_pdf(["\n".join(s.strip() for s in sentences[:2]), "\n".join(s.strip() for s in sentences[2:])]))
+    _open(browser, server)
+    _set(browser, "min_length", "0")
+    _set(browser, "num_beams", "1")
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    browser.find_element(By.ID, "submit").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "summary").is_displayed() or d.find_element(By.ID, "error").is_displayed())
+    assert not browser.find_element(By.ID, "error").is_displayed(), browser.find_element(By.ID, "error").text
+    assert _sentences(browser) == [FIRST_SENTENCE]
+    assert browser.find_element(By.ID, "grounding").text == "1 of 1 sentence supported · draws on 1 of 2 pages"
+    browser.find_element(By.CSS_SELECTOR, "#summary .sent").click()
+    assert browser.find_element(By.ID, "evid-focus").text == "Sentence 1 is supported (1.00) by page 1."
+    assert _lit(browser) == [FIRST_SENTENCE]
+
+
 def test_a_summary_sentence_lights_up_its_source_sentence(server, browser):
     _open(browser, server)
     browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": server, "permissions": ["clipboardReadWrite",

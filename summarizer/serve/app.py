@@ -273,7 +273,7 @@ async def _summarize(state: _State, request: Request, body: SummarizeRequest, do
         except SettingsError as exc:
             raise HTTPError(422, str(exc)) from None
     item = Item("text" if document is None else document.source, text, settings, max_input_tokens=limits.max_input_tokens,
-                max_new_tokens=limits.max_new_tokens)
+                max_new_tokens=limits.max_new_tokens, pages=() if document is None else document.pages)
     record = await _outcome(state, request, _submitted(state, item))
     state.metrics.summary(record)
     if record.error is not None:  # the input had nothing to summarize or too much (422), or it failed (500)
