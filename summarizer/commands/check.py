@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import SummarizerError
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, read_one, unexpected
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error, read_one, unexpected
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def execute_check(request: CheckRequest) -> int:
         return _execute(request)
     except KeyboardInterrupt:
         error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except SummarizerError as exc:
         error(str(exc))
         return EXIT_USAGE

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 from ..config import Layer, build_settings
 from ..errors import SettingsError, SummarizerError
 from ..pipeline import Item
-from ..commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, unexpected
+from ..commands.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error, unexpected
 
 _SPEED_ONLY = ("batch_size", "batch_tokens", "threads", "attention", "device", "allow_pickle")
 
@@ -41,7 +41,7 @@ def execute_eval(request: EvalRequest) -> int:
         return _execute(request)
     except KeyboardInterrupt:
         error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 -- one line, exit 1 (traceback with --debug)
         return unexpected(exc, request.debug)
 
