@@ -158,6 +158,9 @@ def report_table(summaries: Sequence[Summary], wall_seconds: float, width: int =
 # -- evidence, for people ----------------------------------------------------------------------
 
 
+NOTHING_LIKE_IT = "no sentence of the source says it"
+
+
 def cited(summary: Summary, markdown: bool = False) -> str:
     """The summary with each sentence's sources marked (`[2][5]`, Markdown footnotes `[^2]`), an
     unsupported sentence marked `[?]`, then the numbered source sentences, quoted, with their
@@ -176,7 +179,8 @@ def cited(summary: Summary, markdown: bool = False) -> str:
         if not sentence.supported:
             label = f"{slug}-q{n}" if markdown else "?"
             marks.append(f"[^{label}]" if markdown else "[?]")
-            missing = ", ".join(sentence.unsupported) or "no source sentence says it"
+            # A sentence nothing in the source resembles: listing its every word would be noise.
+            missing = ", ".join(sentence.unsupported) if sentence.evidence and sentence.unsupported else NOTHING_LIKE_IT
             doubts.append((label, f'"{_flat(sentence.text)}" is not supported by the source: {missing}'))
         for source in sentence.evidence:
             key = (source.start, source.end)
@@ -200,7 +204,9 @@ def render_check(evidence: "Evidence", width: int | None = None) -> str:
     for n, sentence in enumerate(evidence.sentences, 1):
         verdict = "supported" if sentence.supported else "NOT SUPPORTED"
         lines.append(f"{n}. {verdict} ({sentence.score:.2f}): {_flat(sentence.text)}")
-        if sentence.unsupported:
+        if not sentence.supported and not sentence.evidence:
+            lines.append(f"   {NOTHING_LIKE_IT}")
+        elif sentence.unsupported:
             lines.append(f"   not in the source: {', '.join(sentence.unsupported)}")
         for source in sentence.evidence:
             where = f"page {source.page}" if source.page is not None else f"line {source.line}"

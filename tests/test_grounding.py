@@ -107,6 +107,9 @@ def test_cite_marks_sources_and_doubts_in_text_and_markdown(tmp_path):
     assert '[1] line 1: "The repairs cost roughly 340,000 pounds, most of it covered by a regional resilience grant."' in rest
     assert '[2] line 3: "The council says it will inspect the bridge twice a year."' in rest
     assert "[?] \"The council will inspect the bridge 17 times a year.\" is not supported by the source: 17" in rest
+    invented = "Returning seeds takes a little more care than returning a novel."
+    text = render(Summary("bridge.txt", invented, 100, 20, 1, "m", "cpu", 0.1, evidence=ground(invented, BRIDGE)), "text", cite=True)
+    assert text.endswith(f'[?] "{invented}" is not supported by the source: no sentence of the source says it\n')
     assert render(record, "text") == summary + "\n", "stdout stays exactly the summary without --cite"
     markdown = render(record, "markdown", cite=True)
     assert "pounds.[^bridge-txt-1]" in markdown and "[^bridge-txt-1]: line 1:" in markdown
@@ -132,6 +135,11 @@ def test_check_exit_codes_and_json(tmp_path):
     negated = data["sentences"][2]
     assert not negated["supported"] and any("not" in item for item in negated["unsupported"])
     assert set(negated["evidence"][0]) >= {"start", "end", "text", "score"}
+    result = invoke("check", "-", "--source", source, input=bad + " Returning seeds takes more care than returning a novel.")
+    assert result.exit_code == 1
+    assert "   not in the source: negation: not\n" in result.stdout
+    assert result.stdout.endswith("novel.\n   no sentence of the source says it\n"
+                                  "2 of 4 sentences supported; the summary draws on 2 of 5 fifths of the source (40-60%, 60-80%)\n")
 
     summary = tmp_path / "summary.txt"
     summary.write_text("", encoding="utf-8")
