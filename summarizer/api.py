@@ -351,7 +351,7 @@ def _with_settings(item: Any, settings: RunSettings) -> Any:
         return replace(item, settings=settings)
     from .pipeline import _text_of
 
-    return Item(item.source, _text_of(item), settings)
+    return Item(item.source, _text_of(item), settings, pages=getattr(item, "pages", ()))
 
 
 def cached_tokenizer(model: str) -> "LoadedModel | None":

@@ -60,6 +60,19 @@ def test_spans_round_trip_into_the_document_as_read(tmp_path, name, data, kind):
         assert pages == sorted(pages) and set(pages) <= {1, 2} and "page" in record["coverage"]["by"]
 
 
+def test_a_pdfs_pages_survive_settings_given_per_call(tmp_path):
+    """The API rebuilds a document as an Item when a call brings its own settings: its pages go along."""
+    from summarizer import Summarizer
+
+    path = tmp_path / "report.pdf"
+    path.write_bytes(make_pdf([BRIDGE.split("\n")[0], BRIDGE.split("\n")[-1]]))
+    summarizer = Summarizer(method="lead", sentences=3)
+    for settings in ({}, {"max_words": 60}):
+        [record] = summarizer.summarize_files([path], **settings)
+        assert record.evidence.coverage.units[0].kind == "page", settings
+        assert {cited.page for s in record.evidence.sentences for cited in s.evidence} <= {1, 2}
+
+
 def test_spans_round_trip_from_stdin():
     record = summarize_json("-", "--method", "lead", "--sentences", 2, input=NON_ASCII)
     _round_trips(record, NON_ASCII)
