@@ -585,7 +585,8 @@ class Pipeline:
         text = _text_of(item)
         if not isinstance(text, str) or len(text) > AS_IS_CHARS:
             return None
-        text = cleaned(text).strip()
+        document = cleaned(text)  # one character for one: the evidence's spans point into the text as read
+        text = document.strip()
         sentences, words = len(sentence_spans(text)), count_words(text)
         bounds = settings.bounds
         tokens = plan.chunker.count(text) if plan is not None else self._counter()(text)
@@ -605,7 +606,8 @@ class Pipeline:
             source=item.source, summary=text, input_tokens=tokens, summary_tokens=tokens, chunks=1, levels=0,
             model=self.name, device=self.device, seconds=0.0, model_type=self.model_type, backend=self.backend_name,
             counted_in="tokens" if self.model is not None else "words", note=f"returned as is: {reason}",
-            language=_with_language(text)[1], evidence=grounded(text, text) if settings.evidence else None,
+            language=_with_language(text)[1],
+            evidence=grounded(text, document, pages=getattr(item, "pages", ())) if settings.evidence else None,
         )
 
     def _end(self, doc: _Doc, message: str) -> Summary:

@@ -76,6 +76,10 @@ def test_a_pdfs_pages_survive_settings_given_per_call(tmp_path):
 def test_spans_round_trip_from_stdin():
     record = summarize_json("-", "--method", "lead", "--sentences", 2, input=NON_ASCII)
     _round_trips(record, NON_ASCII)
+    short = "\n\n   The bridge reopened on Monday after a long repair.\n"  # returned as is, stripped
+    record = summarize_json("-", "--method", "lead", input=short)
+    assert record["summary"] == short.strip() and record["note"].startswith("returned as is")
+    _round_trips(record, short)
 
 
 def test_a_long_documents_summary_points_into_the_document(trained_model_dir, samples_dir):
