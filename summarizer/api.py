@@ -308,6 +308,7 @@ def check(summary: str, source: str, *, model: str | None = None, pages: Sequenc
     is needed; with `model` (a hub id or folder of any family here) its cross-attention is added
     as a second signal, over what the model reads of `source` in one window. `pages` are a PDF's
     (page number, where its text starts), as a reader's Document has them."""
+    from .characters import clean
     from .evidence import ground, sections_of
 
     for what, text in (("summary", summary), ("source", source)):
@@ -315,6 +316,8 @@ def check(summary: str, source: str, *, model: str | None = None, pages: Sequenc
             raise InputError(f"{what}: expected text (a str), got {type(text).__name__}")
         if not text.strip():
             raise InputError(f"{what}: empty, nothing to check")
+    # As every text that comes in: a lone surrogate would fail the JSON; one for one, so spans hold.
+    summary, source = clean(summary), clean(source)
     evidence = ground(summary, source, sections=sections_of(source, pages))
     if model is not None:
         from .evidence.attention import with_attention

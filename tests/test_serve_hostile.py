@@ -118,6 +118,10 @@ def test_text_the_tokenizer_cannot_take_is_cleaned_not_fatal(guarded, texts, odd
     assert status == 200 and answer["summary"] == first, answer
     status, answer, _ = summarize(guarded, {"text": odd * 40}, headers=AUTH)
     assert status == 200, answer
+    status, answer, _ = request(guarded, "/v1/check", {"summary": f"{first}{odd}", "source": f"{odd}{text}"}, headers=AUTH)
+    assert status == 200 and answer["supported"] == 1, answer
+    cited = answer["sentences"][0]["evidence"][0]
+    assert f"\ufffd{text}"[cited["start"]:cited["end"]] == cited["text"], "one character for one: spans still hold"
     assert_still_serves(guarded, texts, AUTH)
 
 
